@@ -1,0 +1,27 @@
+// The envelope every transport (MQTT, ZeroMQ) delivers and publishes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace edgenode::bus {
+
+using UserProperties = std::vector<std::pair<std::string, std::string>>;
+
+struct Message {
+  std::string topic;
+  std::string payload;          // raw bytes
+  int qos = 0;                  // 0, 1, 2
+  bool retain = false;
+  std::string content_type;     // MQTT 5 content type, "" when absent
+  uint32_t expiry_s = 0;        // MQTT 5 message expiry interval, 0: none
+  UserProperties user_properties;
+  int64_t received_at_ms = 0;   // unix ms, set by the transport on receipt
+  std::string trace_id;         // from the "trace_id" user property, or generated
+  std::string bus;              // name of the bus it came from / goes to
+  int64_t journal_id = 0;       // inbox row when journaled, 0 otherwise
+};
+
+}  // namespace edgenode::bus

@@ -1,0 +1,42 @@
+// A persistent pool of worker threads for splitting one operation across cores.
+// run() hands every worker the same job with its index; workers spin briefly and then
+// sleep between jobs. Nothing on the run() path allocates or takes a lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace edgenode::kernels {
+
+class ThreadPool {
+ public:
+  // A job sees (thread_index, n_threads); the calling thread runs index 0.
+  using Job = void (*)(void* ctx, int thread_index, int n_threads);
+
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const;
+  // Runs job on every thread (the caller included) and returns when all are done.
+  void run(Job job, void* ctx);
+
+  // Convenience for splitting [0, n) into contiguous chunks, one per thread.
+  template <class F>
+  void parallel_for(int n, F&& body) {  // body(begin, end)
+    struct Ctx { F* f; int n; } c{&body, n};
+    run([](void* p, int i, int nt) {
+          auto* c = static_cast<Ctx*>(p);
+          const int chunk = (c->n + nt - 1) / nt;
+          const int b = i * chunk, e = b + chunk < c->n ? b + chunk : c->n;
+          if (b < e) (*c->f)(b, e);
+        }, &c);
+  }
+
+ private:
+  struct State;
+  State* state_;
+};
+
+}  // namespace edgenode::kernels
