@@ -64,6 +64,17 @@ void rope(float* x, int n_heads, int head_dim, int rot_dim, int pos, float freq_
 // y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens, r < rows; y rows have stride ldy.
 void matmul_f32(const float* w, const float* x, float* y, int rows, int cols, int n_tokens, int ldy);
 
+// Causal attention of one query position over cached keys/values at positions [kv_begin, kv_end).
+// q: [n_head][head_dim]; k, v: [position][n_head_kv][head_dim] (row stride n_head_kv*head_dim,
+// position 0 at the pointer); query head h reads kv head h / (n_head / n_head_kv).
+// out: [n_head][head_dim]; scores: scratch of kv_end - kv_begin floats. F32 throughout.
+void attention(const float* q, const float* k, const float* v, float* out, float* scores, int n_head,
+               int n_head_kv, int head_dim, int kv_begin, int kv_end, float scale);
+
+// Measured memory read bandwidth of this machine in GB/s (streams a buffer much larger than
+// the caches with n_threads threads); used to state how close generation is to its bound.
+double measure_read_bandwidth_gbs(int n_threads);
+
 // Q8_0 to float, exact.
 void dequantize_row_q8(const Q8Block* x, float* y, int n);
 
