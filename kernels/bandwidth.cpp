@@ -1,0 +1,79 @@
+// Measures how fast this machine streams memory into the cores: the bound that token
+// generation (which reads every weight once per token) is judged against.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace edgenode::kernels {
+namespace {
+
+constexpr size_t kBufferBytes = size_t{256} << 20;  // far beyond any last-level cache
+constexpr int kRuns = 5;
+
+// Sums the buffer as 64-byte lines with 256-bit loads; four independent accumulators keep
+// several loads in flight. The sum is returned so the loads cannot be optimised away.
+__attribute__((target("avx2"))) uint64_t stream_avx2(const uint8_t* p, size_t bytes) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i < bytes; i += 128) {
+    a0 = _mm256_add_epi64(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_add_epi64(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+    a2 = _mm256_add_epi64(a2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+    a3 = _mm256_add_epi64(a3, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+  }
+  const __m256i s = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+
+uint64_t stream_plain(const uint8_t* p, size_t bytes) {
+  const auto* q = reinterpret_cast<const uint64_t*>(p);
+  uint64_t s0 = 0, s1 = 0;
+  for (size_t i = 0; i < bytes / 8; i += 2) {
+    s0 += q[i];
+    s1 += q[i + 1];
+  }
+  return s0 + s1;
+}
+
+uint64_t stream(const uint8_t* p, size_t bytes) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2 ? stream_avx2(p, bytes) : stream_plain(p, bytes);
+}
+
+}  // namespace
+
+double measure_read_bandwidth_gbs(int n_threads) {
+  n_threads = std::max(1, n_threads);
+  auto* buffer = static_cast<uint8_t*>(std::aligned_alloc(64, kBufferBytes));
+  if (!buffer) return 0.0;
+  std::memset(buffer, 1, kBufferBytes);  // touch every page so the runs measure reads only
+  // Each thread's slice is a multiple of 128 bytes, the stride of one loop iteration.
+  const size_t slice = kBufferBytes / n_threads / 128 * 128;
+  std::vector<uint64_t> sums(n_threads);
+  double best_gbs = 0.0;
+  for (int run = 0; run < kRuns; ++run) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    for (int t = 1; t < n_threads; ++t) {
+      workers.emplace_back([&, t] { sums[t] = stream(buffer + t * slice, slice); });
+    }
+    sums[0] = stream(buffer, slice);
+    for (auto& w : workers) w.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best_gbs = std::max(best_gbs, static_cast<double>(slice) * n_threads / seconds / 1e9);
+  }
+  std::free(buffer);
+  volatile uint64_t keep = 0;
+  for (uint64_t s : sums) keep = keep + s;
+  return best_gbs;
+}
+
+}  // namespace edgenode::kernels

@@ -1,0 +1,53 @@
+// Row operations in plain C++, following ggml-cpu's formulas (double sums where ggml uses
+// ggml_float) so F32 models agree with llama.cpp to rounding noise. They cost little next to
+// the matrix products.
+#include <cblas.h>
+
+#include <cmath>
+
+#include "kernels/kernels.h"
+
+namespace edgenode::kernels {
+
+void rmsnorm(const float* x, const float* w, float* y, int n, float eps) {
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / n);
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  if (w) {
+    for (int i = 0; i < n; ++i) y[i] = (x[i] * scale) * w[i];
+  } else {
+    for (int i = 0; i < n; ++i) y[i] = x[i] * scale;
+  }
+}
+
+void softmax(float* x, int n) {
+  float max = -INFINITY;
+  for (int i = 0; i < n; ++i) max = std::fmax(max, x[i]);
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+}
+
+void matmul_f32(const float* w, const float* x, float* y, int rows, int cols, int n_tokens, int ldy) {
+  // Y[n_tokens][rows] = X[n_tokens][cols] · W[rows][cols]^T
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_tokens, rows, cols, 1.0f, x, cols, w, cols, 0.0f, y,
+              ldy);
+}
+
+void dequantize_row_q8(const Q8Block* x, float* y, int n) {
+  for (int b = 0; b < n / kQ8BlockSize; ++b) {
+    const float d = fp16_to_fp32(x[b].d);
+    for (int i = 0; i < kQ8BlockSize; ++i) y[b * kQ8BlockSize + i] = d * x[b].qs[i];
+  }
+}
+
+}  // namespace edgenode::kernels

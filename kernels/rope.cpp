@@ -1,0 +1,33 @@
+// Rotary position embedding as ggml's rope_yarn without the YaRN extension: the angle of pair
+// i is pos * freq_scale * base^(-2i/rot_dim) / freq_factor_i, with base^(-2i/rot_dim) built by
+// repeated float multiplication exactly as ggml's rope cache does.
+#include <cmath>
+
+#include "kernels/kernels.h"
+
+namespace edgenode::kernels {
+
+void rope(float* x, int n_heads, int head_dim, int rot_dim, int pos, float freq_base, float freq_scale,
+          const float* freq_factors, RopeMode mode) {
+  const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(rot_dim));
+  float theta_base = static_cast<float>(pos);
+  for (int i0 = 0; i0 < rot_dim; i0 += 2) {
+    const float factor = freq_factors ? freq_factors[i0 / 2] : 1.0f;
+    const float theta = freq_scale * (theta_base / factor);
+    const float cos_theta = std::cos(theta);
+    const float sin_theta = std::sin(theta);
+    theta_base *= theta_scale;
+    // NORM rotates adjacent pairs; NEOX rotates element i with element i + rot_dim/2.
+    const int first = mode == RopeMode::norm ? i0 : i0 / 2;
+    const int second = mode == RopeMode::norm ? i0 + 1 : i0 / 2 + rot_dim / 2;
+    for (int h = 0; h < n_heads; ++h) {
+      float* head = x + static_cast<size_t>(h) * head_dim;
+      const float x0 = head[first];
+      const float x1 = head[second];
+      head[first] = x0 * cos_theta - x1 * sin_theta;
+      head[second] = x0 * sin_theta + x1 * cos_theta;
+    }
+  }
+}
+
+}  // namespace edgenode::kernels

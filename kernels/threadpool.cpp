@@ -1,0 +1,92 @@
+// Persistent workers woken by a generation counter. A worker spins on the counter for a
+// short while after each job (jobs of one token follow each other within microseconds), then
+// sleeps on it with a futex (std::atomic::wait). run() only bumps counters: no lock, no
+// allocation, and a futex wake only when some worker is actually asleep.
+#include <immintrin.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "kernels/threadpool.h"
+
+namespace edgenode::kernels {
+namespace {
+
+constexpr int kSpinIterations = 20000;  // each a pause instruction: tens of microseconds
+
+inline void cpu_relax() { _mm_pause(); }
+
+}  // namespace
+
+struct ThreadPool::State {
+  int n_threads = 1;
+  std::vector<std::thread> workers;
+  Job job = nullptr;
+  void* ctx = nullptr;
+  alignas(64) std::atomic<uint32_t> generation{0};
+  alignas(64) std::atomic<int> pending{0};
+  alignas(64) std::atomic<int> sleepers{0};
+  std::atomic<bool> stopping{false};
+
+  void worker_loop(int index) {
+    uint32_t seen = 0;
+    for (;;) {
+      uint32_t now = generation.load(std::memory_order_acquire);
+      for (int spin = 0; now == seen && spin < kSpinIterations; ++spin) {
+        cpu_relax();
+        now = generation.load(std::memory_order_acquire);
+      }
+      if (now == seen) {
+        // The seq_cst increment pairs with run()'s seq_cst generation bump and sleepers load:
+        // either run() sees this sleeper and wakes it, or wait() sees the new generation.
+        sleepers.fetch_add(1, std::memory_order_seq_cst);
+        generation.wait(seen, std::memory_order_seq_cst);
+        sleepers.fetch_sub(1, std::memory_order_relaxed);
+        continue;
+      }
+      seen = now;
+      if (stopping.load(std::memory_order_acquire)) return;
+      job(ctx, index, n_threads);
+      pending.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+};
+
+ThreadPool::ThreadPool(int n_threads) : state_(new State) {
+  state_->n_threads = n_threads < 1 ? 1 : n_threads;
+  for (int i = 1; i < state_->n_threads; ++i) state_->workers.emplace_back([s = state_, i] { s->worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  state_->stopping.store(true, std::memory_order_release);
+  state_->generation.fetch_add(1, std::memory_order_seq_cst);
+  state_->generation.notify_all();
+  for (auto& w : state_->workers) w.join();
+  delete state_;
+}
+
+int ThreadPool::size() const { return state_->n_threads; }
+
+void ThreadPool::run(Job job, void* ctx) {
+  State& s = *state_;
+  if (s.n_threads == 1) {
+    job(ctx, 0, 1);
+    return;
+  }
+  s.job = job;
+  s.ctx = ctx;
+  s.pending.store(s.n_threads - 1, std::memory_order_relaxed);
+  s.generation.fetch_add(1, std::memory_order_seq_cst);
+  if (s.sleepers.load(std::memory_order_seq_cst) > 0) s.generation.notify_all();
+  job(ctx, 0, s.n_threads);
+  for (int spin = 0; s.pending.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinIterations) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+}  // namespace edgenode::kernels
