@@ -37,6 +37,9 @@ class GgufWriter {
   Result<void> write(const std::string& path) const;
 
  private:
+  // Magic, version, metadata and tensor infos, padded to the alignment.
+  Result<std::vector<uint8_t>> header_bytes() const;
+
   struct PendingTensor {
     std::string name;
     GgmlType type;
