@@ -29,7 +29,10 @@ float fp16_to_fp32(uint16_t h) {
     // Zero or subnormal: mantissa * 2^-24 is exact in float.
     return bits_float(sign | float_bits(static_cast<float>(mantissa) * 0x1p-24f));
   }
-  if (exponent == 31) return bits_float(sign | 0x7f800000u | (mantissa << 13));
+  if (exponent == 31) {
+    // Infinity, or a NaN that comes out quiet, as vcvtph2ps returns it.
+    return bits_float(sign | 0x7f800000u | (mantissa ? 0x400000u : 0u) | (mantissa << 13));
+  }
   return bits_float(sign | ((exponent + 112) << 23) | (mantissa << 13));
 }
 

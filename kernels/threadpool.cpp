@@ -1,7 +1,8 @@
 // Persistent workers woken by a generation counter. A worker spins on the counter for a
 // short while after each job (jobs of one token follow each other within microseconds), then
-// sleeps on it with a futex (std::atomic::wait). run() only bumps counters: no lock, no
-// allocation, and a futex wake only when some worker is actually asleep.
+// sleeps on it with a futex (std::atomic::wait). The caller waits for the workers the same way.
+// run() only bumps counters: no lock, no allocation, and a futex wake only when some thread
+// is actually asleep.
 #include <immintrin.h>
 
 #include <atomic>
@@ -13,7 +14,9 @@
 namespace edgenode::kernels {
 namespace {
 
-constexpr int kSpinIterations = 20000;  // each a pause instruction: tens of microseconds
+// Each a pause instruction: a few tens of microseconds, enough to bridge the small row ops
+// between two matrix products without burning a core when the machine is oversubscribed.
+constexpr int kSpinIterations = 2000;
 
 inline void cpu_relax() { _mm_pause(); }
 
@@ -27,6 +30,7 @@ struct ThreadPool::State {
   alignas(64) std::atomic<uint32_t> generation{0};
   alignas(64) std::atomic<int> pending{0};
   alignas(64) std::atomic<int> sleepers{0};
+  std::atomic<bool> caller_asleep{false};
   std::atomic<bool> stopping{false};
 
   void worker_loop(int index) {
@@ -48,7 +52,11 @@ struct ThreadPool::State {
       seen = now;
       if (stopping.load(std::memory_order_acquire)) return;
       job(ctx, index, n_threads);
-      pending.fetch_sub(1, std::memory_order_acq_rel);
+      // seq_cst pairs with the caller's: either the last worker sees the caller asleep and
+      // wakes it, or the caller's wait() sees pending at zero.
+      if (pending.fetch_sub(1, std::memory_order_seq_cst) == 1 && caller_asleep.load(std::memory_order_seq_cst)) {
+        pending.notify_one();
+      }
     }
   }
 };
@@ -80,13 +88,15 @@ void ThreadPool::run(Job job, void* ctx) {
   s.generation.fetch_add(1, std::memory_order_seq_cst);
   if (s.sleepers.load(std::memory_order_seq_cst) > 0) s.generation.notify_all();
   job(ctx, 0, s.n_threads);
-  for (int spin = 0; s.pending.load(std::memory_order_acquire) != 0; ++spin) {
-    if (spin < kSpinIterations) {
-      cpu_relax();
-    } else {
-      std::this_thread::yield();
-    }
+  for (int spin = 0; spin < kSpinIterations; ++spin) {
+    if (s.pending.load(std::memory_order_acquire) == 0) return;
+    cpu_relax();
   }
+  s.caller_asleep.store(true, std::memory_order_seq_cst);
+  for (int left = s.pending.load(std::memory_order_seq_cst); left != 0; left = s.pending.load(std::memory_order_seq_cst)) {
+    s.pending.wait(left, std::memory_order_seq_cst);
+  }
+  s.caller_asleep.store(false, std::memory_order_relaxed);
 }
 
 }  // namespace edgenode::kernels

@@ -1,0 +1,300 @@
+// AVX-512 VNNI kernels. vpdpbusd multiplies unsigned by signed bytes, so weights enter as
+// w ^ 0x80 = w + 128 (unsigned) and each accumulator starts at -128·sum(x), which makes the
+// block sums exact for every int8 input. Float accumulation follows q8_reference.h
+// (vectorised across rows and tokens, never across the blocks of one dot), so results equal
+// the scalar table bit for bit.
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/tables.h"
+
+// GCC 12's AVX-512 headers build "undefined" registers by self-initialisation, which its own
+// -Wuninitialized then reports at every inlined extract/insert (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace edgenode::kernels {
+namespace {
+
+inline __m256i load_qs(const Q8Block& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
+
+// The quants of blocks b and b+1 of one row, side by side in one register.
+inline __m512i load_qs_pair(const Q8Block* row, int b) {
+  return _mm512_inserti64x4(_mm512_zextsi256_si512(load_qs(row[b])), load_qs(row[b + 1]), 1);
+}
+
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+inline __m256i unsigned_weights(__m256i w) { return _mm256_xor_si256(w, _mm256_set1_epi8(-128)); }
+inline __m512i unsigned_weights(__m512i w) { return _mm512_xor_si512(w, _mm512_set1_epi8(-128)); }
+
+// Per 32-bit lane: -128 · (sum of the four x bytes in that lane).
+inline __m256i minus_bias(__m256i x) {
+  return _mm256_sub_epi32(_mm256_setzero_si256(),
+                          _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(-128), x));
+}
+inline __m512i minus_bias(__m512i x) {
+  return _mm512_sub_epi32(_mm512_setzero_si512(),
+                          _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(-128), x));
+}
+
+inline int32_t block_sum(const Q8Block& w, const Q8Block& x) {
+  const __m256i xv = load_qs(x);
+  const __m256i lanes = _mm256_dpbusd_epi32(minus_bias(xv), unsigned_weights(load_qs(w)), xv);
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+  s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 1, 1, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Lane j of the result sums the 32-bit lanes of 128-bit lane j of a, b, c, d: [a_j, b_j, c_j, d_j].
+inline __m512i transpose_sum(__m512i a, __m512i b, __m512i c, __m512i d) {
+  const __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+  const __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+}
+inline __m256i transpose_sum(__m256i a, __m256i b, __m256i c, __m256i d) {
+  const __m256i ab = _mm256_add_epi32(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b));
+  const __m256i cd = _mm256_add_epi32(_mm256_unpacklo_epi32(c, d), _mm256_unpackhi_epi32(c, d));
+  return _mm256_add_epi32(_mm256_unpacklo_epi64(ab, cd), _mm256_unpackhi_epi64(ab, cd));
+}
+
+void quantize_row_q8(const float* x, Q8Block* y, int n) {
+  for (int b = 0; b < n / kQ8BlockSize; ++b) {
+    const float* xb = x + b * kQ8BlockSize;
+    const __m512 v0 = _mm512_loadu_ps(xb), v1 = _mm512_loadu_ps(xb + 16);
+    const __m512 m16 = _mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1));
+    const __m256 m8 = _mm256_max_ps(_mm512_castps512_ps256(m16), _mm512_extractf32x8_ps(m16, 1));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    const float amax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+    y[b].d = _cvtss_sh(amax / 127.0f, 0);
+    const __m512 id = _mm512_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+    constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    const __m512i i0 = _mm512_cvt_roundps_epi32(_mm512_mul_ps(v0, id), kRound);
+    const __m512i i1 = _mm512_cvt_roundps_epi32(_mm512_mul_ps(v1, id), kRound);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs), _mm512_cvtsepi32_epi8(i0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs + 16), _mm512_cvtsepi32_epi8(i1));
+  }
+}
+
+float dot_q8(const Q8Block* a, const Q8Block* b, int nblocks) {
+  float acc = 0.0f;
+  for (int i = 0; i < nblocks; ++i) {
+    acc = std::fma(half_to_float(a[i].d) * half_to_float(b[i].d), static_cast<float>(block_sum(a[i], b[i])), acc);
+  }
+  return acc;
+}
+
+inline __m128 row_scales(const Q8Block* w0, const Q8Block* w1, const Q8Block* w2, const Q8Block* w3, int b) {
+  return _mm_cvtph_ps(_mm_setr_epi16(static_cast<short>(w0[b].d), static_cast<short>(w1[b].d),
+                                     static_cast<short>(w2[b].d), static_cast<short>(w3[b].d), 0, 0, 0, 0));
+}
+
+// Dot products of four consecutive weight rows with one activation row, two blocks per step;
+// returns the four results in lane order.
+inline __m128 dot_4rows(const Q8Block* w, size_t row_stride, const Q8Block* x, int nblocks) {
+  const Q8Block* w0 = w;
+  const Q8Block* w1 = w + row_stride;
+  const Q8Block* w2 = w + 2 * row_stride;
+  const Q8Block* w3 = w + 3 * row_stride;
+  __m128 acc = _mm_setzero_ps();
+  int b = 0;
+  for (; b + 2 <= nblocks; b += 2) {
+    const __m512i xv = load_qs_pair(x, b);
+    const __m512i bias = minus_bias(xv);
+    const __m512i p0 = _mm512_dpbusd_epi32(bias, unsigned_weights(load_qs_pair(w0, b)), xv);
+    const __m512i p1 = _mm512_dpbusd_epi32(bias, unsigned_weights(load_qs_pair(w1, b)), xv);
+    const __m512i p2 = _mm512_dpbusd_epi32(bias, unsigned_weights(load_qs_pair(w2, b)), xv);
+    const __m512i p3 = _mm512_dpbusd_epi32(bias, unsigned_weights(load_qs_pair(w3, b)), xv);
+    // 128-bit lanes 0,1 hold block b and lanes 2,3 block b+1: pair them up and add.
+    const __m512i lanes = transpose_sum(p0, p1, p2, p3);
+    const __m512i u = _mm512_shuffle_i32x4(lanes, lanes, _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i sums = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+    const __m128 d0 = _mm_mul_ps(row_scales(w0, w1, w2, w3, b), _mm_set1_ps(half_to_float(x[b].d)));
+    const __m128 d1 = _mm_mul_ps(row_scales(w0, w1, w2, w3, b + 1), _mm_set1_ps(half_to_float(x[b + 1].d)));
+    acc = _mm_fmadd_ps(d0, _mm_cvtepi32_ps(_mm256_castsi256_si128(sums)), acc);
+    acc = _mm_fmadd_ps(d1, _mm_cvtepi32_ps(_mm256_extracti128_si256(sums, 1)), acc);
+  }
+  if (b < nblocks) {
+    const __m256i xv = load_qs(x[b]);
+    const __m256i bias = minus_bias(xv);
+    const __m256i u = transpose_sum(_mm256_dpbusd_epi32(bias, unsigned_weights(load_qs(w0[b])), xv),
+                                    _mm256_dpbusd_epi32(bias, unsigned_weights(load_qs(w1[b])), xv),
+                                    _mm256_dpbusd_epi32(bias, unsigned_weights(load_qs(w2[b])), xv),
+                                    _mm256_dpbusd_epi32(bias, unsigned_weights(load_qs(w3[b])), xv));
+    const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+    const __m128 d = _mm_mul_ps(row_scales(w0, w1, w2, w3, b), _mm_set1_ps(half_to_float(x[b].d)));
+    acc = _mm_fmadd_ps(d, _mm_cvtepi32_ps(sums), acc);
+  }
+  return acc;
+}
+
+void matvec_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int row_begin, int row_end) {
+  const size_t stride = static_cast<size_t>(nblocks);
+  int r = row_begin;
+  for (; r + 4 <= row_end; r += 4) _mm_storeu_ps(y + r, dot_4rows(w + r * stride, stride, x, nblocks));
+  for (; r < row_end; ++r) y[r] = dot_q8(w + r * stride, x, nblocks);
+}
+
+// ---- matmul: weights repacked into 16-row panels, reused across many tokens ----
+
+constexpr int kPanelRows = 16;
+constexpr int kTokenTile = 8;
+// Below this many tokens the repacking costs more than it saves.
+constexpr int kMinTokensForPanels = 8;
+
+// A panel holds, per block, eight vectors of 16 lanes: lane r of vector k is bytes 4k..4k+3
+// of row r (as unsigned w + 128), so one vpdpbusd against a broadcast of 4 activation bytes
+// advances all 16 rows at once and no horizontal sums are needed.
+struct alignas(64) Lanes {
+  uint32_t lane[kPanelRows];
+};
+struct Panel {
+  std::vector<Lanes> quants;    // [nblocks][8]
+  std::vector<float> scales;    // [nblocks][16]
+};
+
+void repack(const Q8Block* w, size_t row_stride, int nblocks, Panel& p) {
+  for (int b = 0; b < nblocks; ++b) {
+    Lanes* lanes = &p.quants[static_cast<size_t>(b) * 8];
+    for (int r = 0; r < kPanelRows; ++r) {
+      const Q8Block& blk = w[r * row_stride + b];
+      p.scales[static_cast<size_t>(b) * kPanelRows + r] = half_to_float(blk.d);
+      for (int k = 0; k < 8; ++k) {
+        uint32_t four;
+        std::memcpy(&four, blk.qs + 4 * k, 4);
+        lanes[k].lane[r] = four ^ 0x80808080u;
+      }
+    }
+  }
+}
+
+// Per activation block: -128 · sum of its quants, and its scale as float.
+struct TokenBlocks {
+  std::vector<int32_t> minus_bias;
+  std::vector<float> scale;
+};
+
+void prepare_tokens(const Q8Block* x, int count, TokenBlocks& tb) {
+  for (int i = 0; i < count; ++i) {
+    int32_t sum = 0;
+    for (int j = 0; j < kQ8BlockSize; ++j) sum += x[i].qs[j];
+    tb.minus_bias[i] = -128 * sum;
+    tb.scale[i] = half_to_float(x[i].d);
+  }
+}
+
+// y[t][0..15] for kTokens consecutive tokens; x, minus_bias and scale start at the first token.
+template <int kTokens>
+void panel_tile(const Panel& p, const Q8Block* x, const int32_t* minus_bias, const float* scale, float* y, int ldy,
+                int nblocks) {
+  __m512 acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
+  for (int b = 0; b < nblocks; ++b) {
+    const Lanes* q = &p.quants[static_cast<size_t>(b) * 8];
+    auto load = [q](int k) { return _mm512_load_si512(q[k].lane); };
+    const __m512i w0 = load(0), w1 = load(1), w2 = load(2), w3 = load(3);
+    const __m512i w4 = load(4), w5 = load(5), w6 = load(6), w7 = load(7);
+    const __m512 dw = _mm512_loadu_ps(&p.scales[static_cast<size_t>(b) * kPanelRows]);
+    for (int t = 0; t < kTokens; ++t) {
+      const size_t i = static_cast<size_t>(t) * nblocks + b;
+      const int8_t* xq = x[i].qs;
+      auto bcast = [xq](int k) {
+        int32_t four;
+        std::memcpy(&four, xq + 4 * k, 4);
+        return _mm512_set1_epi32(four);
+      };
+      __m512i s = _mm512_set1_epi32(minus_bias[i]);
+      s = _mm512_dpbusd_epi32(s, w0, bcast(0));
+      s = _mm512_dpbusd_epi32(s, w1, bcast(1));
+      s = _mm512_dpbusd_epi32(s, w2, bcast(2));
+      s = _mm512_dpbusd_epi32(s, w3, bcast(3));
+      s = _mm512_dpbusd_epi32(s, w4, bcast(4));
+      s = _mm512_dpbusd_epi32(s, w5, bcast(5));
+      s = _mm512_dpbusd_epi32(s, w6, bcast(6));
+      s = _mm512_dpbusd_epi32(s, w7, bcast(7));
+      const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(scale[i]));
+      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[t]);
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + static_cast<size_t>(t) * ldy, acc[t]);
+}
+
+void matmul_rows4(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int n_tokens, int ldy, int row_begin,
+                  int row_end) {
+  // Four weight rows stay in L1 while every token passes over them.
+  const size_t stride = static_cast<size_t>(nblocks);
+  int r = row_begin;
+  for (; r + 4 <= row_end; r += 4) {
+    for (int t = 0; t < n_tokens; ++t) {
+      _mm_storeu_ps(y + static_cast<size_t>(t) * ldy + r, dot_4rows(w + r * stride, stride, x + t * stride, nblocks));
+    }
+  }
+  for (; r < row_end; ++r) {
+    for (int t = 0; t < n_tokens; ++t) y[static_cast<size_t>(t) * ldy + r] = dot_q8(w + r * stride, x + t * stride, nblocks);
+  }
+}
+
+void matmul_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int n_tokens, int ldy, int row_begin,
+               int row_end) {
+  if (n_tokens < kMinTokensForPanels || row_end - row_begin < kPanelRows) {
+    matmul_rows4(w, x, y, nblocks, n_tokens, ldy, row_begin, row_end);
+    return;
+  }
+  // Scratch grows to the largest shape seen and is then reused: no allocation per call.
+  thread_local Panel panel;
+  thread_local TokenBlocks tokens;
+  const size_t stride = static_cast<size_t>(nblocks);
+  if (panel.scales.size() < stride * kPanelRows) {
+    panel.quants.resize(stride * 8);
+    panel.scales.resize(stride * kPanelRows);
+  }
+  const size_t x_blocks = stride * n_tokens;
+  if (tokens.scale.size() < x_blocks) {
+    tokens.minus_bias.resize(x_blocks);
+    tokens.scale.resize(x_blocks);
+  }
+  prepare_tokens(x, static_cast<int>(x_blocks), tokens);
+
+  int r = row_begin;
+  for (; r + kPanelRows <= row_end; r += kPanelRows) {
+    repack(w + r * stride, stride, nblocks, panel);
+    int t = 0;
+    for (; t + kTokenTile <= n_tokens; t += kTokenTile) {
+      panel_tile<kTokenTile>(panel, x + t * stride, &tokens.minus_bias[t * stride], &tokens.scale[t * stride],
+                             y + static_cast<size_t>(t) * ldy + r, ldy, nblocks);
+    }
+    for (; t < n_tokens; ++t) {
+      panel_tile<1>(panel, x + t * stride, &tokens.minus_bias[t * stride], &tokens.scale[t * stride],
+                    y + static_cast<size_t>(t) * ldy + r, ldy, nblocks);
+    }
+  }
+  matmul_rows4(w, x, y, nblocks, n_tokens, ldy, r, row_end);
+}
+
+float dot_f32(const float* a, const float* b, int n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+  const __m512 s16 = _mm512_add_ps(acc0, acc1);
+  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s16), _mm512_extractf32x8_ps(s16, 1));
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  float sum = _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+}  // namespace
+
+const KernelTable kAvx512VnniTable{Isa::avx512_vnni, quantize_row_q8, dot_q8, matvec_q8, matmul_q8, dot_f32};
+
+}  // namespace edgenode::kernels

@@ -1,0 +1,194 @@
+// Every ISA table this CPU can run against the scalar reference on the same random inputs:
+// quantization and integer block sums bit-exact, so matvec/matmul results are identical too.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace edgenode::kernels {
+namespace {
+
+std::vector<const KernelTable*> simd_tables() {
+  const KernelTable* all[8];
+  const int n = available(all, 8);
+  return {all + 1, all + n};  // the first is the scalar reference itself
+}
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// Weights may hold any int8 (-128 included); activations come from quantize, so within ±127.
+std::vector<Q8Block> random_blocks(size_t n, std::mt19937& rng, int qmin) {
+  std::uniform_int_distribution<int> q(qmin, 127);
+  std::uniform_real_distribution<float> d(0.001f, 0.05f);
+  std::vector<Q8Block> blocks(n);
+  for (auto& b : blocks) {
+    b.d = fp32_to_fp16(d(rng));
+    for (auto& v : b.qs) v = static_cast<int8_t>(q(rng));
+  }
+  return blocks;
+}
+
+TEST(IsaParity, ScalarTableIsAlwaysFirst) {
+  const KernelTable* all[8];
+  ASSERT_GE(available(all, 8), 1);
+  EXPECT_EQ(all[0]->isa, Isa::scalar);
+  EXPECT_NE(isa_name(best().isa), nullptr);
+}
+
+TEST(IsaParity, QuantizeIsBitExact) {
+  std::mt19937 rng(1);
+  const KernelTable* all[8];
+  available(all, 8);
+  for (const int n : {32, 64, 576, 1536}) {
+    std::vector<float> x = random_floats(n, rng, 3.0f);
+    if (n >= 128) {
+      // A block of zeros (amax 0, so id 0) and one whose amax is 127, so that id = 1 and
+      // every value is an exact tie: rounding must be half-to-even everywhere.
+      for (int i = 0; i < 32; ++i) x[32 + i] = 0.0f;
+      for (int i = 0; i < 32; ++i) x[64 + i] = static_cast<float>(i - 16) + 0.5f;
+      x[64] = 127.0f;
+    }
+    std::vector<Q8Block> ref(n / 32), got(n / 32);
+    all[0]->quantize_row_q8(x.data(), ref.data(), n);
+    for (const KernelTable* t : simd_tables()) {
+      t->quantize_row_q8(x.data(), got.data(), n);
+      for (int b = 0; b < n / 32; ++b) {
+        ASSERT_EQ(ref[b].d, got[b].d) << isa_name(t->isa) << " block " << b;
+        for (int i = 0; i < 32; ++i) ASSERT_EQ(ref[b].qs[i], got[b].qs[i]) << isa_name(t->isa) << " " << b << ":" << i;
+      }
+    }
+    if (n >= 128) {
+      EXPECT_EQ(ref[2].qs[1], -14);  // -14.5 rounds to even
+      EXPECT_EQ(ref[2].qs[2], -14);  // -13.5 too
+      EXPECT_EQ(ref[1].d, 0);
+    }
+  }
+}
+
+TEST(IsaParity, QuantizeFollowsTheFormula) {
+  std::mt19937 rng(2);
+  std::vector<float> x = random_floats(256, rng);
+  for (const KernelTable* t : simd_tables()) {
+    std::vector<Q8Block> q(8);
+    t->quantize_row_q8(x.data(), q.data(), 256);
+    for (int b = 0; b < 8; ++b) {
+      float amax = 0.0f;
+      for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(x[b * 32 + i]));
+      EXPECT_EQ(q[b].d, fp32_to_fp16(amax / 127.0f));
+      for (int i = 0; i < 32; ++i) {
+        EXPECT_EQ(q[b].qs[i], static_cast<int8_t>(std::nearbyint(x[b * 32 + i] * (127.0f / amax))));
+        EXPECT_LE(std::abs(q[b].qs[i]), 127);
+      }
+    }
+  }
+}
+
+TEST(IsaParity, DotIsBitExact) {
+  std::mt19937 rng(3);
+  const KernelTable* all[8];
+  available(all, 8);
+  for (const int nblocks : {1, 2, 3, 18, 48}) {
+    const auto a = random_blocks(nblocks, rng, -128);
+    const auto b = random_blocks(nblocks, rng, -127);
+    const float ref = all[0]->dot_q8(a.data(), b.data(), nblocks);
+    for (const KernelTable* t : simd_tables()) EXPECT_EQ(ref, t->dot_q8(a.data(), b.data(), nblocks)) << isa_name(t->isa);
+  }
+}
+
+TEST(IsaParity, ExtremeQuantsAreExact) {
+  // Every product at its largest magnitude: the integer sum must not saturate anywhere.
+  Q8Block w{}, x{};
+  w.d = x.d = fp32_to_fp16(1.0f);
+  for (int i = 0; i < 32; ++i) {
+    w.qs[i] = i % 2 ? -128 : 127;
+    x.qs[i] = i % 3 ? 127 : -127;
+  }
+  int32_t expected = 0;
+  for (int i = 0; i < 32; ++i) expected += w.qs[i] * x.qs[i];
+  const KernelTable* all[8];
+  const int n = available(all, 8);
+  for (int i = 0; i < n; ++i) EXPECT_EQ(all[i]->dot_q8(&w, &x, 1), static_cast<float>(expected)) << isa_name(all[i]->isa);
+}
+
+TEST(IsaParity, MatvecIsBitExactIncludingRowTails) {
+  std::mt19937 rng(4);
+  const KernelTable* all[8];
+  available(all, 8);
+  for (const int nblocks : {1, 3, 18}) {
+    const int rows = 37;
+    const auto w = random_blocks(static_cast<size_t>(rows) * nblocks, rng, -128);
+    const auto x = random_blocks(nblocks, rng, -127);
+    for (const auto& [begin, end] : {std::pair{0, rows}, std::pair{3, 22}, std::pair{5, 6}}) {
+      std::vector<float> ref(rows, -1.0f);
+      all[0]->matvec_q8(w.data(), x.data(), ref.data(), nblocks, begin, end);
+      for (int r = begin; r < end; ++r) {
+        ASSERT_EQ(ref[r], all[0]->dot_q8(w.data() + static_cast<size_t>(r) * nblocks, x.data(), nblocks));
+      }
+      for (const KernelTable* t : simd_tables()) {
+        std::vector<float> got(rows, -1.0f);
+        t->matvec_q8(w.data(), x.data(), got.data(), nblocks, begin, end);
+        for (int r = 0; r < rows; ++r) ASSERT_EQ(ref[r], got[r]) << isa_name(t->isa) << " row " << r << " nblocks " << nblocks;
+      }
+    }
+  }
+}
+
+TEST(IsaParity, MatmulIsBitExactForTokenAndRowTails) {
+  std::mt19937 rng(5);
+  const KernelTable* all[8];
+  available(all, 8);
+  struct Shape { int rows, nblocks, tokens, begin, end; };
+  for (const Shape s : {Shape{40, 3, 1, 0, 40}, Shape{40, 5, 3, 1, 38}, Shape{53, 18, 19, 2, 53},
+                        Shape{64, 2, 8, 0, 64}, Shape{35, 4, 130, 0, 35}}) {
+    const auto w = random_blocks(static_cast<size_t>(s.rows) * s.nblocks, rng, -128);
+    const auto x = random_blocks(static_cast<size_t>(s.tokens) * s.nblocks, rng, -127);
+    const int ldy = s.rows + 3;
+    std::vector<float> ref(static_cast<size_t>(ldy) * s.tokens, -1.0f);
+    all[0]->matmul_q8(w.data(), x.data(), ref.data(), s.nblocks, s.tokens, ldy, s.begin, s.end);
+    for (const KernelTable* t : simd_tables()) {
+      std::vector<float> got(ref.size(), -1.0f);
+      t->matmul_q8(w.data(), x.data(), got.data(), s.nblocks, s.tokens, ldy, s.begin, s.end);
+      for (size_t i = 0; i < ref.size(); ++i) {
+        ASSERT_EQ(ref[i], got[i]) << isa_name(t->isa) << " token " << i / ldy << " row " << i % ldy << " rows "
+                                  << s.rows << " tokens " << s.tokens;
+      }
+    }
+  }
+}
+
+TEST(IsaParity, DotF32AgreesWithinRounding) {
+  std::mt19937 rng(6);
+  const KernelTable* all[8];
+  available(all, 8);
+  for (const int n : {1, 7, 64, 100, 1000}) {
+    const auto a = random_floats(n, rng), b = random_floats(n, rng);
+    double exact = 0.0, magnitude = 0.0;
+    for (int i = 0; i < n; ++i) {
+      exact += static_cast<double>(a[i]) * b[i];
+      magnitude += std::fabs(static_cast<double>(a[i]) * b[i]);
+    }
+    const int count = available(all, 8);
+    for (int i = 0; i < count; ++i) {
+      EXPECT_NEAR(all[i]->dot_f32(a.data(), b.data(), n), exact, 1e-6 * magnitude + 1e-7) << isa_name(all[i]->isa);
+    }
+  }
+}
+
+TEST(IsaParity, DequantizeIsExact) {
+  std::mt19937 rng(7);
+  const auto q = random_blocks(4, rng, -128);
+  std::vector<float> y(128);
+  dequantize_row_q8(q.data(), y.data(), 128);
+  for (int i = 0; i < 128; ++i) EXPECT_EQ(y[i], fp16_to_fp32(q[i / 32].d) * q[i / 32].qs[i % 32]);
+}
+
+}  // namespace
+}  // namespace edgenode::kernels

@@ -1,0 +1,61 @@
+// The thread pool runs every index exactly once per run, over many runs, and parallel_for
+// covers its range exactly once.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "kernels/threadpool.h"
+
+namespace edgenode::kernels {
+namespace {
+
+TEST(ThreadPool, EveryIndexRunsExactlyOncePerRun) {
+  for (const int n : {1, 2, 3, 5}) {
+    ThreadPool pool(n);
+    ASSERT_EQ(pool.size(), n);
+    std::vector<std::atomic<int>> hits(n);
+    struct Ctx {
+      std::vector<std::atomic<int>>* hits;
+      int expected_threads;
+      std::atomic<int> wrong_count{0};
+    } ctx{&hits, n};
+    constexpr int kRuns = 1000;
+    for (int run = 0; run < kRuns; ++run) {
+      pool.run([](void* p, int i, int nt) {
+        auto* c = static_cast<Ctx*>(p);
+        if (nt != c->expected_threads) c->wrong_count.fetch_add(1);
+        (*c->hits)[i].fetch_add(1, std::memory_order_relaxed);
+      }, &ctx);
+      // run() returns only after every index is done.
+      for (int i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), run + 1) << "index " << i << " run " << run;
+    }
+    EXPECT_EQ(ctx.wrong_count.load(), 0);
+  }
+}
+
+TEST(ThreadPool, WakesAfterSleeping) {
+  ThreadPool pool(3);
+  std::atomic<int> count{0};
+  for (int round = 0; round < 3; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // long enough for workers to go to sleep
+    pool.run([](void* p, int, int) { static_cast<std::atomic<int>*>(p)->fetch_add(1); }, &count);
+    EXPECT_EQ(count.load(), 3 * (round + 1));
+  }
+}
+
+TEST(ThreadPool, ParallelForCoversRangeOnce) {
+  ThreadPool pool(3);
+  for (const int n : {0, 1, 2, 7, 1000}) {
+    std::vector<int> seen(n, 0);
+    pool.parallel_for(n, [&](int begin, int end) {
+      for (int i = begin; i < end; ++i) ++seen[i];
+    });
+    for (int i = 0; i < n; ++i) ASSERT_EQ(seen[i], 1) << i;
+  }
+}
+
+}  // namespace
+}  // namespace edgenode::kernels
