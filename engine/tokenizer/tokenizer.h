@@ -14,6 +14,7 @@
 namespace edgenode::engine {
 
 class GgufFile;
+struct Vocab;
 
 // As GGUF's tokenizer.ggml.token_type.
 enum class TokenType : int32_t { undefined = 0, normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6 };
@@ -22,6 +23,8 @@ class Tokenizer {
  public:
   // Reads tokenizer.ggml.* from the file; an unsupported model kind is an error naming it.
   static Result<std::unique_ptr<Tokenizer>> from_gguf(const GgufFile& file);
+  // The same from a vocabulary already in memory (engine/tokenizer/vocab.h).
+  static Result<std::unique_ptr<Tokenizer>> from_vocab(Vocab vocab);
   virtual ~Tokenizer() = default;
 
   // add_bos: prepend BOS when the model wants one (add_bos_token); parse_special: text that

@@ -1,0 +1,182 @@
+#include "engine/tokenizer/spm_tokenizer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <queue>
+#include <string>
+
+#include "engine/tokenizer/utf8.h"
+
+namespace edgenode::engine {
+namespace {
+
+constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581, SentencePiece's space
+
+// A run of input bytes; merged-away symbols keep length 0. prev/next chain the live ones.
+struct Symbol {
+  uint32_t begin;
+  uint32_t length;
+  int32_t prev;
+  int32_t next;
+};
+
+struct Bigram {
+  float score;
+  int32_t left;
+  int32_t right;
+  uint32_t length;  // bytes of the merged piece, to detect entries made stale by other merges
+};
+
+// Highest score on top; on equal scores the leftmost pair.
+struct BigramOrder {
+  bool operator()(const Bigram& a, const Bigram& b) const {
+    return a.score < b.score || (a.score == b.score && a.left > b.left);
+  }
+};
+
+std::string escape_spaces(std::string_view text, bool space_prefix) {
+  std::string escaped;
+  escaped.reserve(text.size() + text.size() / 4 + 3);
+  if (space_prefix) escaped.append(kSpaceMarker);
+  for (char c : text) {
+    if (c == ' ') {
+      escaped.append(kSpaceMarker);
+    } else {
+      escaped.push_back(c);
+    }
+  }
+  return escaped;
+}
+
+bool is_hex_byte_token(const std::string& text) {
+  return text.size() == 6 && text.starts_with("<0x") && text.back() == '>' && std::isxdigit(static_cast<uint8_t>(text[3])) &&
+         std::isxdigit(static_cast<uint8_t>(text[4]));
+}
+
+// The text a token stands for: byte tokens give their byte, normal pieces their text with
+// U+2581 turned back into spaces, other tokens their text as written.
+std::string piece_of(const Vocab& vocab, size_t id) {
+  const std::string& text = vocab.tokens[id];
+  if (vocab.types[id] == TokenType::byte && is_hex_byte_token(text)) {
+    return std::string(1, static_cast<char>(std::stoi(text.substr(3, 2), nullptr, 16)));
+  }
+  if (vocab.types[id] != TokenType::normal) return text;
+  std::string piece;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    if (text.compare(pos, kSpaceMarker.size(), kSpaceMarker) == 0) {
+      piece.push_back(' ');
+      pos += kSpaceMarker.size();
+    } else {
+      piece.push_back(text[pos++]);
+    }
+  }
+  return piece;
+}
+
+}  // namespace
+
+SpmTokenizer::SpmTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)) {
+  const Vocab& v = this->vocab();
+  byte_tokens_.fill(-1);
+  std::vector<std::string> pieces(v.tokens.size());
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    const std::string& text = v.tokens[id];
+    const TokenType type = v.types[id];
+    if (type == TokenType::normal || type == TokenType::user_defined) {
+      mergeable_.try_emplace(text, static_cast<int32_t>(id));
+    }
+    if (type == TokenType::byte && is_hex_byte_token(text)) {
+      const int byte = std::stoi(text.substr(3, 2), nullptr, 16);
+      if (byte_tokens_[byte] < 0) byte_tokens_[byte] = static_cast<int32_t>(id);
+    }
+    pieces[id] = piece_of(v, id);
+  }
+  set_pieces(std::move(pieces));
+}
+
+int32_t SpmTokenizer::mergeable_id(std::string_view text) const {
+  auto it = mergeable_.find(text);
+  return it == mergeable_.end() ? -1 : it->second;
+}
+
+std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+  std::vector<int32_t> out;
+  if (add_bos && add_bos_default()) out.push_back(bos());
+  std::vector<TextFragment> fragments;
+  splitter().split(text, parse_special, fragments);
+  // The dummy-prefix space goes before the text and again after every added token.
+  bool after_added_token = true;
+  for (const TextFragment& fragment : fragments) {
+    if (fragment.token >= 0) {
+      out.push_back(fragment.token);
+      after_added_token = true;
+      continue;
+    }
+    encode_escaped(escape_spaces(fragment.text, vocab().add_space_prefix && after_added_token), out);
+    after_added_token = false;
+  }
+  return out;
+}
+
+void SpmTokenizer::encode_escaped(std::string_view text, std::vector<int32_t>& out) const {
+  if (text.empty()) return;
+  std::vector<Symbol> symbols;
+  symbols.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t length = std::min(utf8::claimed_length(static_cast<uint8_t>(text[pos])), text.size() - pos);
+    const auto index = static_cast<int32_t>(symbols.size());
+    symbols.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(length), index - 1,
+                       pos + length == text.size() ? -1 : index + 1});
+    pos += length;
+  }
+
+  std::vector<Bigram> storage;
+  storage.reserve(symbols.size());
+  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue(BigramOrder{}, std::move(storage));
+  auto try_add = [&](int32_t left, int32_t right) {
+    if (left < 0 || right < 0) return;
+    const uint32_t length = symbols[left].length + symbols[right].length;
+    const int32_t id = mergeable_id(text.substr(symbols[left].begin, length));
+    if (id < 0) return;
+    queue.push({vocab().scores[id], left, right, length});
+  };
+  for (size_t i = 1; i < symbols.size(); ++i) try_add(static_cast<int32_t>(i - 1), static_cast<int32_t>(i));
+
+  while (!queue.empty()) {
+    const Bigram bigram = queue.top();
+    queue.pop();
+    Symbol& left = symbols[bigram.left];
+    Symbol& right = symbols[bigram.right];
+    if (left.length == 0 || right.length == 0 || left.length + right.length != bigram.length) continue;
+    left.length += right.length;
+    right.length = 0;
+    left.next = right.next;
+    if (right.next >= 0) symbols[right.next].prev = bigram.left;
+    try_add(left.prev, bigram.left);
+    try_add(bigram.left, left.next);
+  }
+
+  for (int32_t i = 0; i >= 0; i = symbols[i].next) {
+    const std::string_view symbol = text.substr(symbols[i].begin, symbols[i].length);
+    const int32_t id = mergeable_id(symbol);
+    if (id >= 0) {
+      out.push_back(id);
+    } else {
+      append_byte_fallback(symbol, out);
+    }
+  }
+}
+
+void SpmTokenizer::append_byte_fallback(std::string_view symbol, std::vector<int32_t>& out) const {
+  for (char c : symbol) {
+    if (byte_tokens_[static_cast<uint8_t>(c)] < 0) {
+      // A vocabulary without byte tokens: the whole character becomes the unknown token.
+      if (vocab().unk >= 0) out.push_back(vocab().unk);
+      return;
+    }
+  }
+  for (char c : symbol) out.push_back(byte_tokens_[static_cast<uint8_t>(c)]);
+}
+
+}  // namespace edgenode::engine
