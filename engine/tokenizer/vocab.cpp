@@ -1,5 +1,7 @@
 #include "engine/tokenizer/vocab.h"
 
+#include <spdlog/spdlog.h>
+
 #include <string_view>
 
 #include "engine/gguf/gguf.h"
@@ -12,15 +14,17 @@ bool bpe_pre_adds_bos(std::string_view pre) {
   return pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "falcon3";
 }
 
+// An id outside the vocabulary (files often write 0xFFFFFFFF for "none") means no such token,
+// with a warning, as llama.cpp treats it.
 Result<int32_t> special_id(const GgufFile& file, std::string_view key, size_t n_tokens) {
   if (!file.has(key)) return -1;
-  auto id = file.get_i32(key);
+  auto id = file.get_u64(key);
   if (!id) return id.error();
-  if (*id < 0 || static_cast<size_t>(*id) >= n_tokens) {
-    return bad_input("metadata key '" + std::string(key) + "': token id " + std::to_string(*id) +
-                     " is outside the vocabulary of " + std::to_string(n_tokens) + " tokens");
+  if (*id >= n_tokens) {
+    spdlog::warn("event=special_token_ignored key={} id={} n_vocab={}", key, *id, n_tokens);
+    return -1;
   }
-  return *id;
+  return static_cast<int32_t>(*id);
 }
 
 TokenType token_type_from(int32_t raw) {
