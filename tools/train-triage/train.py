@@ -1,0 +1,120 @@
+"""Trains the triage model on teacher-labelled synthetic readings.
+
+  nice -n 10 /usr/bin/python3 train.py --out runs/triage [--minutes 22]
+
+Writes vocab.json, config.json and checkpoint.pt (saved every few hundred steps and at the
+end) into --out. The loss covers only the answer tokens (the JSON verdict and the end token).
+"""
+
+import argparse
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+import chat
+import data
+from model import Config, TriageModel
+from vocab import Vocab
+
+IGNORE = -100
+
+
+def encode_example(vocab, prompt, answer):
+    """Token ids and training targets; control segments map to their one token."""
+    ids, targets = [vocab.index[chat.BOS]], []
+    for segments, learn in ((prompt, False), (answer, True)):
+        for is_control, text in segments:
+            piece_ids = [vocab.index[text]] if is_control else vocab.encode(text)
+            ids += piece_ids
+            targets += piece_ids if learn else [IGNORE] * len(piece_ids)
+    # Position p predicts token p+1.
+    return ids[:-1], targets
+
+
+def build_tensors(vocab, rows, rng):
+    examples = [encode_example(vocab, *chat.training_example(row, rng)) for row in rows]
+    length = max(len(ids) for ids, _ in examples)
+    tokens = torch.zeros(len(examples), length, dtype=torch.long)
+    targets = torch.full((len(examples), length), IGNORE, dtype=torch.long)
+    for i, (ids, tgt) in enumerate(examples):
+        tokens[i, :len(ids)] = torch.tensor(ids)
+        targets[i, :len(tgt)] = torch.tensor(tgt)
+    return tokens, targets
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--train-size", type=int, default=200_000)
+    parser.add_argument("--minutes", type=float, default=22.0, help="wall-clock budget")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--steps", type=int, default=6000, help="most steps to take")
+    parser.add_argument("--merges", type=int, default=300)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(1)  # the build machine's cores are shared
+    torch.manual_seed(0)
+    rng = random.Random(0)
+
+    rows = data.make_set(data.TRAIN_SEED, args.train_size)
+    vocab = Vocab.learn(list(chat.sample_texts(rows[:5000], random.Random(1))),
+                        chat.CONTROL_TOKENS, args.merges)
+    vocab.save(args.out / "vocab.json")
+    cfg = Config(n_vocab=len(vocab.tokens))
+    (args.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    tokens, targets = build_tensors(vocab, rows, rng)
+    print(f"vocab={len(vocab.tokens)} examples={len(rows)} seq={tokens.shape[1]}", flush=True)
+
+    model = TriageModel(cfg)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"params={n_params}", flush=True)
+    decay = [p for p in model.parameters() if p.dim() == 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.95))
+    warmup = 200
+    start = time.time()
+    step = 0
+    budget_s = args.minutes * 60
+    while step < args.steps and time.time() - start < budget_s:
+        # Cosine decay over whichever runs out first, steps or time (the cores are shared,
+        # so the step rate is not known in advance).
+        progress = max(step / args.steps, (time.time() - start) / budget_s)
+        lr = args.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * progress))
+        for group in opt.param_groups:
+            group["lr"] = max(lr, args.lr * 0.02)
+        idx = torch.randint(0, len(rows), (args.batch,))
+        x, y = tokens[idx], targets[idx]
+        used = int((y != IGNORE).any(0).nonzero().max()) + 1  # trim trailing padding
+        logits = model(x[:, :used])
+        loss = F.cross_entropy(logits.reshape(-1, cfg.n_vocab), y[:, :used].reshape(-1),
+                               ignore_index=IGNORE)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            print(f"step={step} loss={loss.item():.4f} lr={lr:.2e} "
+                  f"elapsed_s={time.time() - start:.0f}", flush=True)
+        if step % 500 == 0:
+            save(model, step, time.time() - start, args.out)
+    save(model, step, time.time() - start, args.out)
+    print(f"done steps={step} seconds={time.time() - start:.0f}", flush=True)
+
+
+def save(model, step, seconds, out):
+    torch.save({"model": model.state_dict(), "step": step, "seconds": seconds},
+               out / "checkpoint.tmp")
+    (out / "checkpoint.tmp").replace(out / "checkpoint.pt")
+
+
+if __name__ == "__main__":
+    main()
