@@ -25,6 +25,8 @@ class Template {
   // Syntax errors name line and column within the template source.
   static Result<Template> compile(std::string_view source, Limits limits = {});
   Result<std::string> render(const nlohmann::json& context) const;
+  // As above, keeping the context's key order (tojson prints dicts in insertion order).
+  Result<std::string> render(const nlohmann::ordered_json& context) const;
 
   Template(Template&&) noexcept;
   Template& operator=(Template&&) noexcept;

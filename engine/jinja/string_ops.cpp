@@ -1,0 +1,208 @@
+#include "engine/jinja/string_ops.h"
+
+#include <cctype>
+#include <cstdio>
+
+#include "engine/jinja/error.h"
+
+namespace edgenode::engine::jinja {
+namespace {
+
+bool is_py_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+}  // namespace
+
+std::string strip_chars(std::string_view s, const Value& chars, bool left, bool right) {
+  auto strip_this = [&](char c) {
+    if (chars.is_undefined() || chars.is_none()) return is_py_space(c);
+    if (!chars.is_string()) fail("strip arg must be None or str, not " + chars.type_name());
+    return chars.as_string().find(c) != std::string::npos;
+  };
+  size_t begin = 0, end = s.size();
+  if (left) {
+    while (begin < end && strip_this(s[begin])) ++begin;
+  }
+  if (right) {
+    while (end > begin && strip_this(s[end - 1])) --end;
+  }
+  return std::string(s.substr(begin, end - begin));
+}
+
+std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string to_title(std::string_view s) {
+  std::string out(s);
+  bool previous_is_letter = false;
+  for (char& c : out) {
+    unsigned char u = static_cast<unsigned char>(c);
+    bool letter = std::isalpha(u) != 0;
+    if (letter) c = static_cast<char>(previous_is_letter ? std::tolower(u) : std::toupper(u));
+    previous_is_letter = letter;
+  }
+  return out;
+}
+
+std::string capitalize(std::string_view s) {
+  std::string out = to_lower(s);
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to, int64_t count) {
+  std::string out;
+  if (from.empty()) {
+    // Python inserts `to` between every character (and at both ends).
+    int64_t done = 0;
+    for (size_t i = 0; i <= s.size(); ++i) {
+      if (count < 0 || done < count) {
+        out += to;
+        ++done;
+      }
+      if (i < s.size()) out += s[i];
+    }
+    return out;
+  }
+  size_t pos = 0;
+  int64_t done = 0;
+  while (count < 0 || done < count) {
+    size_t hit = s.find(from, pos);
+    if (hit == std::string_view::npos) break;
+    out.append(s.substr(pos, hit - pos));
+    out.append(to);
+    pos = hit + from.size();
+    ++done;
+  }
+  out.append(s.substr(pos));
+  return out;
+}
+
+std::vector<std::string> split(std::string_view s, const Value& sep, int64_t maxsplit) {
+  std::vector<std::string> parts;
+  if (sep.is_undefined() || sep.is_none()) {
+    size_t i = 0;
+    while (true) {
+      while (i < s.size() && is_py_space(s[i])) ++i;
+      if (i >= s.size()) break;
+      if (maxsplit >= 0 && static_cast<int64_t>(parts.size()) >= maxsplit) {
+        size_t end = s.size();
+        while (end > i && is_py_space(s[end - 1])) --end;
+        parts.emplace_back(s.substr(i, end - i));
+        break;
+      }
+      size_t start = i;
+      while (i < s.size() && !is_py_space(s[i])) ++i;
+      parts.emplace_back(s.substr(start, i - start));
+    }
+    return parts;
+  }
+  if (!sep.is_string()) fail("split separator must be a string, not " + sep.type_name());
+  const std::string& d = sep.as_string();
+  if (d.empty()) fail("split: empty separator");
+  size_t pos = 0;
+  while (maxsplit < 0 || static_cast<int64_t>(parts.size()) < maxsplit) {
+    size_t hit = s.find(d, pos);
+    if (hit == std::string_view::npos) break;
+    parts.emplace_back(s.substr(pos, hit - pos));
+    pos = hit + d.size();
+  }
+  parts.emplace_back(s.substr(pos));
+  return parts;
+}
+
+bool affix_matches(std::string_view s, const Value& affix, bool at_start) {
+  auto one = [&](const Value& v) {
+    if (!v.is_string()) fail("startswith/endswith take a string or a tuple of strings, not " + v.type_name());
+    const std::string& a = v.as_string();
+    if (a.size() > s.size()) return false;
+    return at_start ? s.substr(0, a.size()) == a : s.substr(s.size() - a.size()) == a;
+  };
+  if (affix.is_array()) {
+    for (const Value& v : affix.as_array()) {
+      if (one(v)) return true;
+    }
+    return false;
+  }
+  return one(affix);
+}
+
+std::string percent_format(std::string_view format, const std::vector<Value>& args) {
+  std::string out;
+  size_t next_arg = 0;
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '%') {
+      out += format[i];
+      continue;
+    }
+    size_t spec_start = i;
+    ++i;
+    while (i < format.size() && (std::isdigit(static_cast<unsigned char>(format[i])) || format[i] == '.' ||
+                                 format[i] == '-' || format[i] == '+' || format[i] == ' ')) {
+      ++i;
+    }
+    if (i >= format.size()) fail("incomplete format specifier");
+    char conv = format[i];
+    if (conv == '%') {
+      out += '%';
+      continue;
+    }
+    if (next_arg >= args.size()) fail("not enough arguments for format string");
+    const Value& arg = args[next_arg++];
+    std::string flags(format.substr(spec_start + 1, i - spec_start - 1));
+    if (flags.size() > 4) fail("format width/precision too large");
+    char buf[512];
+    switch (conv) {
+      case 's': {
+        std::string text = arg.is_none() ? "None" : arg.str();
+        if (flags.empty()) {
+          out += text;
+        } else {
+          std::snprintf(buf, sizeof buf, ("%" + flags + "s").c_str(), text.c_str());
+          out += buf;
+        }
+        break;
+      }
+      case 'd':
+      case 'i':
+      case 'x':
+        if (!arg.is_number() && !arg.is_bool()) fail("%" + std::string(1, conv) + " format: a number is required");
+        std::snprintf(buf, sizeof buf, ("%" + flags + "ll" + (conv == 'x' ? "x" : "d")).c_str(),
+                      static_cast<long long>(arg.is_float() ? static_cast<int64_t>(arg.as_double()) : arg.as_int()));
+        out += buf;
+        break;
+      case 'f':
+        if (!arg.is_number() && !arg.is_bool()) fail("%f format: a number is required");
+        std::snprintf(buf, sizeof buf, ("%" + flags + "f").c_str(), arg.as_double());
+        out += buf;
+        break;
+      default: fail(std::string("unsupported format character '") + conv + "'");
+    }
+  }
+  return out;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace edgenode::engine::jinja
