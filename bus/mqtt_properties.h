@@ -1,0 +1,31 @@
+// MQTT 5 properties of a Message, to and from libmosquitto's property lists.
+#pragma once
+
+#include <mosquitto.h>
+
+#include "bus/message.h"
+
+namespace edgenode::bus {
+
+// Owns a libmosquitto property list.
+class PropertyList {
+ public:
+  PropertyList() = default;
+  ~PropertyList() { mosquitto_property_free_all(&head_); }
+  PropertyList(const PropertyList&) = delete;
+  PropertyList& operator=(const PropertyList&) = delete;
+  mosquitto_property** out() { return &head_; }
+  const mosquitto_property* get() const { return head_; }
+
+ private:
+  mosquitto_property* head_ = nullptr;
+};
+
+// Content type, message expiry and user properties of an outgoing message; returns a
+// libmosquitto error code (MOSQ_ERR_SUCCESS when all were added).
+int add_publish_properties(const Message& message, PropertyList& list);
+
+// Fills content_type, expiry_s and user_properties from an incoming message's properties.
+void read_publish_properties(const mosquitto_property* properties, Message& message);
+
+}  // namespace edgenode::bus
