@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <queue>
 #include <string>
 
@@ -33,6 +34,23 @@ struct BigramOrder {
     return a.score < b.score || (a.score == b.score && a.left > b.left);
   }
 };
+
+constexpr int kPairFilterBits = 25;
+
+// The bytes of two adjacent characters (at most 4 each) packed into a key.
+uint64_t pair_key(std::string_view left, std::string_view right) {
+  uint64_t key = 0;
+  for (char c : left) key = (key << 8) | static_cast<uint8_t>(c);
+  key = (key << 3) | left.size();  // keeps "ab"+"c" apart from "a"+"bc"
+  for (char c : right) key = (key << 8) | static_cast<uint8_t>(c);
+  return key;
+}
+
+size_t filter_bit(uint64_t key) { return (key * 0x9E3779B97F4A7C15ull) >> (64 - kPairFilterBits); }
+
+size_t char_length_at(std::string_view text, size_t pos) {
+  return std::min(utf8::claimed_length(static_cast<uint8_t>(text[pos])), text.size() - pos);
+}
 
 std::string escape_spaces(std::string_view text, bool space_prefix) {
   std::string escaped;
@@ -76,9 +94,18 @@ std::string piece_of(const Vocab& vocab, size_t id) {
 
 }  // namespace
 
+// Ids of the chunks seen in one encode() call. The escaped fragments the keys point into
+// live here too (a deque never moves its elements).
+struct SpmTokenizer::ChunkCache {
+  std::deque<std::string> escaped_fragments;
+  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> spans;  // -> span of ids
+  std::vector<int32_t> ids;
+};
+
 SpmTokenizer::SpmTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)) {
   const Vocab& v = this->vocab();
   byte_tokens_.fill(-1);
+  spanned_pairs_.assign((size_t{1} << kPairFilterBits) / 64, 0);
   std::vector<std::string> pieces(v.tokens.size());
   for (size_t id = 0; id < v.tokens.size(); ++id) {
     const std::string& text = v.tokens[id];
@@ -92,7 +119,25 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)) {
     }
     pieces[id] = piece_of(v, id);
   }
+  for (const auto& [text, id] : mergeable_) note_adjacent_characters(text);
   set_pieces(std::move(pieces));
+}
+
+void SpmTokenizer::note_adjacent_characters(std::string_view piece) {
+  size_t pos = 0;
+  while (pos < piece.size()) {
+    const size_t length = char_length_at(piece, pos);
+    const size_t next = pos + length;
+    if (next >= piece.size()) break;
+    const size_t bit = filter_bit(pair_key(piece.substr(pos, length), piece.substr(next, char_length_at(piece, next))));
+    spanned_pairs_[bit / 64] |= uint64_t{1} << (bit % 64);
+    pos = next;
+  }
+}
+
+bool SpmTokenizer::may_be_spanned(std::string_view left_char, std::string_view right_char) const {
+  const size_t bit = filter_bit(pair_key(left_char, right_char));
+  return (spanned_pairs_[bit / 64] >> (bit % 64)) & 1;
 }
 
 int32_t SpmTokenizer::mergeable_id(std::string_view text) const {
@@ -107,19 +152,46 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos, b
   splitter().split(text, parse_special, fragments);
   // The dummy-prefix space goes before the text and again after every added token.
   bool after_added_token = true;
+  ChunkCache cache;
   for (const TextFragment& fragment : fragments) {
     if (fragment.token >= 0) {
       out.push_back(fragment.token);
       after_added_token = true;
       continue;
     }
-    encode_escaped(escape_spaces(fragment.text, vocab().add_space_prefix && after_added_token), out);
+    cache.escaped_fragments.push_back(escape_spaces(fragment.text, vocab().add_space_prefix && after_added_token));
+    encode_escaped(cache.escaped_fragments.back(), cache, out);
     after_added_token = false;
   }
   return out;
 }
 
-void SpmTokenizer::encode_escaped(std::string_view text, std::vector<int32_t>& out) const {
+void SpmTokenizer::encode_escaped(std::string_view text, ChunkCache& cache, std::vector<int32_t>& out) const {
+  size_t chunk_from = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t length = char_length_at(text, pos);
+    const size_t next = pos + length;
+    if (next == text.size() || !may_be_spanned(text.substr(pos, length), text.substr(next, char_length_at(text, next)))) {
+      const std::string_view chunk = text.substr(chunk_from, next - chunk_from);
+      auto cached = cache.spans.find(chunk);
+      if (cached != cache.spans.end()) {
+        const auto [offset, count] = cached->second;
+        out.insert(out.end(), cache.ids.begin() + offset, cache.ids.begin() + offset + count);
+      } else {
+        const size_t first = out.size();
+        encode_chunk(chunk, out);
+        const auto offset = static_cast<uint32_t>(cache.ids.size());
+        cache.ids.insert(cache.ids.end(), out.begin() + first, out.end());
+        cache.spans.emplace(chunk, std::make_pair(offset, static_cast<uint32_t>(out.size() - first)));
+      }
+      chunk_from = next;
+    }
+    pos = next;
+  }
+}
+
+void SpmTokenizer::encode_chunk(std::string_view text, std::vector<int32_t>& out) const {
   if (text.empty()) return;
   std::vector<Symbol> symbols;
   symbols.reserve(text.size());

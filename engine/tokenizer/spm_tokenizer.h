@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -21,8 +22,15 @@ class SpmTokenizer final : public VocabTokenizer {
   std::string kind() const override { return "spm"; }
 
  private:
-  // Tokenizes text whose spaces are already U+2581.
-  void encode_escaped(std::string_view text, std::vector<int32_t>& out) const;
+  struct ChunkCache;
+  // Tokenizes text whose spaces are already U+2581, chunk by chunk.
+  void encode_escaped(std::string_view text, ChunkCache& cache, std::vector<int32_t>& out) const;
+  // The merge algorithm proper on one chunk.
+  void encode_chunk(std::string_view chunk, std::vector<int32_t>& out) const;
+  // Whether some mergeable piece holds these two characters next to each other (may say
+  // yes wrongly, never no wrongly).
+  bool may_be_spanned(std::string_view left_char, std::string_view right_char) const;
+  void note_adjacent_characters(std::string_view piece);
   void append_byte_fallback(std::string_view symbol, std::vector<int32_t>& out) const;
   int32_t mergeable_id(std::string_view text) const;
 
@@ -30,6 +38,10 @@ class SpmTokenizer final : public VocabTokenizer {
   // so plain text cannot turn into them). Keys view the vocabulary's strings.
   std::unordered_map<std::string_view, int32_t> mergeable_;
   std::array<int32_t, 256> byte_tokens_{};  // <0xNN> token per byte, -1 when absent
+  // A bit filter over the pairs of adjacent characters inside mergeable pieces. Between two
+  // characters no piece spans, no merge can happen, so the text splits there into chunks that
+  // merge independently (and repeat, so their ids are cached).
+  std::vector<uint64_t> spanned_pairs_;
 };
 
 }  // namespace edgenode::engine
