@@ -23,6 +23,14 @@ Error wrong_type(std::string_view key, const char* expected, const GgufValue& fo
                    value_type_name(found.type()));
 }
 
+// f64 metadata read as f32: out-of-range values become infinities explicitly (a plain cast
+// of such a double is undefined behaviour).
+float narrow_to_float(double x) {
+  if (x > std::numeric_limits<float>::max()) return std::numeric_limits<float>::infinity();
+  if (x < -std::numeric_limits<float>::max()) return -std::numeric_limits<float>::infinity();
+  return static_cast<float>(x);
+}
+
 template <class T>
 Result<T> integer_as(const GgufFile& file, std::string_view key, const char* expected) {
   const GgufValue* value = file.find(key);
@@ -129,7 +137,7 @@ Result<float> GgufFile::get_f32(std::string_view key) const {
   const GgufValue* value = find(key);
   if (!value) return missing(key);
   if (const auto* f = std::get_if<float>(&value->v)) return *f;
-  if (const auto* d = std::get_if<double>(&value->v)) return static_cast<float>(*d);
+  if (const auto* d = std::get_if<double>(&value->v)) return narrow_to_float(*d);
   return wrong_type(key, "f32", *value);
 }
 
@@ -170,7 +178,7 @@ Result<std::vector<float>> GgufFile::get_f32_array(std::string_view key) const {
   }
   std::vector<float> out;
   out.reserve((*array)->items.size());
-  for (const auto& item : (*array)->items) out.push_back(static_cast<float>(*item.as_f64()));
+  for (const auto& item : (*array)->items) out.push_back(narrow_to_float(*item.as_f64()));
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "engine/gguf/dequantize.h"
@@ -24,7 +25,11 @@ uint64_t touch(const GgufValue& value) {
     for (const auto& item : a->items) h += touch(item);
     return h;
   }
-  return value.as_u64().value_or(0) + static_cast<uint64_t>(value.as_f64().value_or(0.0));
+  // Numbers by their bits: any double is fine, even ones no integer type can hold.
+  const double number = value.as_f64().value_or(0.0);
+  uint64_t bits;
+  std::memcpy(&bits, &number, sizeof bits);
+  return bits;
 }
 
 }  // namespace

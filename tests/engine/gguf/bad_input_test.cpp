@@ -1,6 +1,7 @@
 // A corrupt or hostile file is an error that names the problem, never a crash.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "engine/gguf/gguf.h"
@@ -214,11 +215,12 @@ TEST(GgufMetadataGetters, MissingKeyAndWrongTypeNameTheKey) {
 }
 
 TEST(GgufMetadataGetters, IntegerGettersAcceptAnyIntegerThatFits) {
-  auto b = GgufBytes{}.header(0, 4);
+  auto b = GgufBytes{}.header(0, 5);
   b.str("u8").put<uint32_t>(0).put<uint8_t>(200);
   b.str("i64").put<uint32_t>(11).put<int64_t>(-5);
   b.str("big").put<uint32_t>(10).put<uint64_t>(1ull << 40);
   b.str("f64").put<uint32_t>(12).put<double>(0.25);
+  b.str("huge").put<uint32_t>(12).put<double>(-1e300);
   auto file = GgufFile::from_memory(b.bytes.data(), b.bytes.size()).value();
   EXPECT_EQ(file.get_u32("u8").value(), 200u);
   EXPECT_EQ(file.get_i32("u8").value(), 200);
@@ -227,6 +229,7 @@ TEST(GgufMetadataGetters, IntegerGettersAcceptAnyIntegerThatFits) {
   EXPECT_NE(file.get_u32("big").error().message.find("does not fit u32"), std::string::npos);
   EXPECT_EQ(file.get_u64("big").value(), 1ull << 40);
   EXPECT_FLOAT_EQ(file.get_f32("f64").value(), 0.25f);
+  EXPECT_EQ(file.get_f32("huge").value(), -std::numeric_limits<float>::infinity());
 }
 
 }  // namespace
