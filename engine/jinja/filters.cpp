@@ -148,6 +148,7 @@ std::string indent_text(const std::string& s, const Value& width, bool first, bo
 
 Value round_value(const Value& v, const Value& precision_arg, const Value& method_arg) {
   if (!v.is_number() && !v.is_bool()) fail("round needs a number, got " + v.type_name());
+  if (!v.is_float()) return Value(v.as_int());  // Python's round() keeps integers as they are
   int64_t precision = precision_arg.is_undefined() ? 0 : precision_arg.as_int();
   precision = std::clamp<int64_t>(precision, -15, 15);
   std::string method = method_arg.is_string() ? method_arg.as_string() : "common";
@@ -189,7 +190,7 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
   if (name == "rstrip") return Value(strip_chars(text_of(v), args.get(0, "chars"), false, true));
   if (name == "upper") return Value(to_upper(text_of(v)));
   if (name == "lower") return Value(to_lower(text_of(v)));
-  if (name == "title") return Value(to_title(text_of(v)));
+  if (name == "title") return Value(title_words(text_of(v)));
   if (name == "capitalize") return Value(capitalize(text_of(v)));
   if (name == "e" || name == "escape") return Value(html_escape(text_of(v)));
   if (name == "length" || name == "count") {

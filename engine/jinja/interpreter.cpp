@@ -405,8 +405,7 @@ Value Interpreter::eval_index(const Value& target, const Value& key) {
     if (i < 0) i += n;
     return (i < 0 || i >= n) ? Value() : Value(chars[static_cast<size_t>(i)]);
   }
-  if (target.is_undefined() || target.is_none()) return Value();
-  fail("'" + target.type_name() + "' object is not subscriptable");
+  return Value();  // as Jinja: subscripting a scalar gives undefined
 }
 
 Value Interpreter::eval_slice(const Expr& e) {
@@ -465,7 +464,7 @@ Value Interpreter::eval_binary(const Expr& e) {
   Value a = eval(*e.children[0]);
   Value b = eval(*e.children[1]);
 
-  if (op == "~") return Value(a.str() + b.str());
+  if (op == "~") return Value((a.is_none() ? "None" : a.str()) + (b.is_none() ? "None" : b.str()));
   if (op == "==") return Value(values_equal(a, b));
   if (op == "!=") return Value(!values_equal(a, b));
   if (op == "<") return Value(value_less(a, b));
@@ -510,6 +509,16 @@ Value Interpreter::eval_binary(const Expr& e) {
       }
       std::string out;
       for (int64_t i = 0; i < n; ++i) out += text->as_string();
+      return Value(std::move(out));
+    }
+    const Value* list = a.is_array() ? &a : b.is_array() ? &b : nullptr;
+    if (list && count) {
+      int64_t n = count->as_int();
+      if (n > 0 && list->as_array().size() * static_cast<uint64_t>(n) > limits_.max_loop_iterations) {
+        fail("list repetition exceeds the loop iteration limit");
+      }
+      Array out;
+      for (int64_t i = 0; i < n; ++i) out.insert(out.end(), list->as_array().begin(), list->as_array().end());
       return Value(std::move(out));
     }
   }

@@ -35,12 +35,15 @@ bool apply_test(Interpreter& in, const std::string& name, const Value& v, CallAr
   if (name == "callable") return v.is_callable();
   if (name == "lower") return v.is_string() && to_lower(v.as_string()) == v.as_string();
   if (name == "upper") return v.is_string() && to_upper(v.as_string()) == v.as_string();
-  if (name == "even") return integer_operand(v, name) % 2 == 0;
-  if (name == "odd") return integer_operand(v, name) % 2 != 0;
-  if (name == "divisibleby") {
+  if (name == "even" || name == "odd" || name == "divisibleby") {
+    // A float with a fraction is neither even, odd nor divisible (Python's % on floats).
+    if (v.is_float() && v.as_double() != std::floor(v.as_double())) return false;
+    int64_t x = integer_operand(v, name);
+    if (name == "even") return x % 2 == 0;
+    if (name == "odd") return x % 2 != 0;
     int64_t d = integer_operand(arg.is_undefined() ? args.get(0, "num") : arg, name);
     if (d == 0) fail("divisibleby 0");
-    return integer_operand(v, name) % d == 0;
+    return x % d == 0;
   }
   if (name == "eq" || name == "equalto" || name == "==") return values_equal(v, arg);
   if (name == "ne" || name == "!=") return !values_equal(v, arg);

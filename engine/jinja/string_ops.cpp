@@ -1,9 +1,14 @@
 #include "engine/jinja/string_ops.h"
 
+#include <clocale>
 #include <cctype>
 #include <cstdio>
+#include <cwctype>
+#include <locale.h>
+#include <wctype.h>
 
 #include "engine/jinja/error.h"
+#include "engine/jinja/utf8.h"
 
 namespace edgenode::engine::jinja {
 namespace {
@@ -28,34 +33,111 @@ std::string strip_chars(std::string_view s, const Value& chars, bool left, bool 
   return std::string(s.substr(begin, end - begin));
 }
 
-std::string to_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
+namespace {
+
+// Decodes one UTF-8 character at s[i]; an invalid byte decodes to itself (length 1).
+char32_t decode_at(std::string_view s, size_t i, size_t& length) {
+  length = utf8_char_length(s, i);
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  if (length == 1) return c;
+  char32_t cp = c & (0xFF >> (length + 1));
+  for (size_t k = 1; k < length; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return cp;
 }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+void encode(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
 }
 
-std::string to_title(std::string_view s) {
-  std::string out(s);
-  bool previous_is_letter = false;
-  for (char& c : out) {
-    unsigned char u = static_cast<unsigned char>(c);
-    bool letter = std::isalpha(u) != 0;
-    if (letter) c = static_cast<char>(previous_is_letter ? std::tolower(u) : std::toupper(u));
-    previous_is_letter = letter;
+// Unicode simple case mapping from the C library's UTF-8 locale (ASCII-only without it).
+locale_t utf8_locale() {
+  static locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  return loc;
+}
+
+enum class CaseOp { upper, lower };
+
+// Maps every character of s; invalid bytes pass through unchanged.
+template <class Choose>
+std::string map_case(std::string_view s, Choose choose) {
+  locale_t loc = utf8_locale();
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t length = 0;
+    char32_t cp = decode_at(s, i, length);
+    bool valid = length > 1 || cp < 0x80;
+    CaseOp op = choose(cp);
+    if (!valid) {
+      out += s[i];
+    } else if (loc) {
+      wint_t mapped = op == CaseOp::upper ? towupper_l(static_cast<wint_t>(cp), loc) : towlower_l(static_cast<wint_t>(cp), loc);
+      encode(static_cast<char32_t>(mapped), out);
+    } else {
+      encode(cp < 0x80 ? static_cast<char32_t>(op == CaseOp::upper ? std::toupper(static_cast<int>(cp)) : std::tolower(static_cast<int>(cp))) : cp, out);
+    }
+    i += length;
   }
   return out;
 }
 
+bool is_letter(char32_t cp) {
+  locale_t loc = utf8_locale();
+  if (loc) return iswalpha_l(static_cast<wint_t>(cp), loc) != 0;
+  return cp < 0x80 && std::isalpha(static_cast<int>(cp));
+}
+
+}  // namespace
+
+std::string to_upper(std::string_view s) {
+  return map_case(s, [](char32_t) { return CaseOp::upper; });
+}
+
+std::string to_lower(std::string_view s) {
+  return map_case(s, [](char32_t) { return CaseOp::lower; });
+}
+
+std::string to_title(std::string_view s) {
+  bool previous_is_letter = false;
+  return map_case(s, [&](char32_t cp) {
+    bool letter = is_letter(cp);
+    CaseOp op = previous_is_letter ? CaseOp::lower : CaseOp::upper;
+    previous_is_letter = letter;
+    return op;
+  });
+}
+
+std::string title_words(std::string_view s) {
+  bool word_start = true;
+  return map_case(s, [&](char32_t cp) {
+    CaseOp op = word_start ? CaseOp::upper : CaseOp::lower;
+    word_start = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == '-' ||
+                 cp == '(' || cp == '{' || cp == '[' || cp == '<';
+    return op;
+  });
+}
+
 std::string capitalize(std::string_view s) {
-  std::string out = to_lower(s);
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-  return out;
+  bool first = true;
+  return map_case(s, [&](char32_t) {
+    CaseOp op = first ? CaseOp::upper : CaseOp::lower;
+    first = false;
+    return op;
+  });
 }
 
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to, int64_t count) {

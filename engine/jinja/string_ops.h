@@ -1,5 +1,5 @@
-// Python str operations shared by filters (x|trim) and methods (x.strip()). Case mapping
-// covers ASCII letters only; other characters pass through unchanged.
+// Python str operations shared by filters (x|trim) and methods (x.strip()). Case mapping is
+// the C library's Unicode simple case mapping (one character to one character).
 #pragma once
 
 #include <string>
@@ -14,7 +14,10 @@ namespace edgenode::engine::jinja {
 std::string strip_chars(std::string_view s, const Value& chars, bool left, bool right);
 std::string to_upper(std::string_view s);
 std::string to_lower(std::string_view s);
+// Python's str.title(): a letter after a non-letter is upper-cased, the rest lower-cased.
 std::string to_title(std::string_view s);
+// Jinja's title filter: words start after whitespace, '-', or an opening bracket.
+std::string title_words(std::string_view s);
 std::string capitalize(std::string_view s);
 // str.replace(old, new, count); count < 0 replaces all.
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to, int64_t count);

@@ -236,7 +236,8 @@ Value CallArgs::get(size_t position, std::string_view name) const {
 }
 
 bool values_equal(const Value& a, const Value& b) {
-  if (a.is_number() && b.is_number()) {
+  // Python: True == 1 and 1 == 1.0.
+  if ((a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool()) && (a.is_number() || b.is_number())) {
     if (a.is_int() && b.is_int()) return a.as_int() == b.as_int();
     return a.as_double() == b.as_double();
   }

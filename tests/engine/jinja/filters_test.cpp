@@ -12,6 +12,8 @@ using nlohmann::json;
 TEST(JinjaFilters, StringFilters) {
   EXPECT_EQ(render("[{{ '  x \\n' | trim }}]{{ 'ab' | upper }}{{ 'AB' | lower }}{{ 'ab cd' | title }}{{ 'aB' | capitalize }}"),
             "[x]ABabAb CdAb");
+  EXPECT_EQ(render("{{ 'ünï ß' | upper }} {{ 'ÉTÉ' | lower }} {{ 'a,b (c-d' | title }} {{ 'a,b'.title() }}"),
+            "ÜNÏ ß été A,b (C-D A,B");
   EXPECT_EQ(render("{{ 'a-b-c' | replace('-', '') }} {{ 'aaa' | replace('a', 'b', 2) }}"), "abc bba");
   EXPECT_EQ(render("{{ '<b>&\"' | e }} {{ '<b>' | escape }} {{ '<b>' | safe }}"), "&lt;b&gt;&amp;&#34; &lt;b&gt; <b>");
   EXPECT_EQ(render("{{ 'one two  three' | wordcount }} {{ 'héllo' | length }} {{ 'abc' | count }}"), "3 5 3");

@@ -26,7 +26,7 @@ TEST(JinjaSyntax, ArithmeticFollowsPython) {
   EXPECT_EQ(render("{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 7 / 2 }} {{ 4 / 2 }}"),
             "3 -4 1 2 1024 3.5 2.0");
   EXPECT_EQ(render("{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ -2 + 5 }} {{ 1.5 + 1 }} {{ 'ab' * 3 }}"), "7 9 3 2.5 ababab");
-  EXPECT_EQ(render("{{ 'a' ~ 1 ~ none ~ true }}"), "a1True");
+  EXPECT_EQ(render("{{ 'a' ~ 1 ~ none ~ true }}"), "a1NoneTrue");
   EXPECT_EQ(render("{{ 'a' + 'b' }} {{ [1] + [2] }}"), "ab [1, 2]");
   EXPECT_EQ(render("{{ 0.1 + 0.2 }} {{ 1e20 }} {{ 0.00001 }}"), "0.30000000000000004 1e+20 1e-05");
 }
