@@ -48,8 +48,13 @@ uint64_t pair_key(std::string_view left, std::string_view right) {
 
 size_t filter_bit(uint64_t key) { return (key * 0x9E3779B97F4A7C15ull) >> (64 - kPairFilterBits); }
 
+// The bytes of the character at pos. An invalid sequence counts only as far as it is well
+// formed (at least one byte), so a byte after it (an escaped space, say) starts a character
+// of its own and byte fallback gives back exactly the input bytes.
 size_t char_length_at(std::string_view text, size_t pos) {
-  return std::min(utf8::claimed_length(static_cast<uint8_t>(text[pos])), text.size() - pos);
+  bool complete = false;
+  const size_t length = utf8::valid_prefix(text, pos, complete);
+  return length == 0 ? 1 : length;
 }
 
 std::string escape_spaces(std::string_view text, bool space_prefix) {
@@ -196,7 +201,7 @@ void SpmTokenizer::encode_chunk(std::string_view text, std::vector<int32_t>& out
   std::vector<Symbol> symbols;
   symbols.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
-    const size_t length = std::min(utf8::claimed_length(static_cast<uint8_t>(text[pos])), text.size() - pos);
+    const size_t length = char_length_at(text, pos);
     const auto index = static_cast<int32_t>(symbols.size());
     symbols.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(length), index - 1,
                        pos + length == text.size() ? -1 : index + 1});
