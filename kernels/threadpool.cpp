@@ -3,6 +3,10 @@
 // sleeps on it with a futex (std::atomic::wait). The caller waits for the workers the same way.
 // run() only bumps counters: no lock, no allocation, and a futex wake only when some thread
 // is actually asleep.
+//
+// Indices are claimed from a shared counter rather than bound to threads: the caller, once
+// done with index 0, runs any index no worker has picked up yet. On a loaded machine a
+// descheduled worker then delays nothing it has not started.
 #include <immintrin.h>
 
 #include <atomic>
@@ -28,12 +32,27 @@ struct ThreadPool::State {
   Job job = nullptr;
   void* ctx = nullptr;
   alignas(64) std::atomic<uint32_t> generation{0};
-  alignas(64) std::atomic<int> pending{0};
-  alignas(64) std::atomic<int> sleepers{0};
+  alignas(64) std::atomic<int> next_index{0};
+  alignas(64) std::atomic<int> completed{0};
   std::atomic<bool> caller_asleep{false};
+  alignas(64) std::atomic<int> sleepers{0};
   std::atomic<bool> stopping{false};
 
-  void worker_loop(int index) {
+  // Runs unclaimed indices of the current job until none is left.
+  void run_claimed() {
+    for (int i = next_index.fetch_add(1, std::memory_order_acq_rel); i < n_threads;
+         i = next_index.fetch_add(1, std::memory_order_acq_rel)) {
+      job(ctx, i, n_threads);
+      // seq_cst pairs with the caller's: either the last finisher sees the caller asleep and
+      // wakes it, or the caller's wait() sees the final count.
+      if (completed.fetch_add(1, std::memory_order_seq_cst) + 1 == n_threads - 1 &&
+          caller_asleep.load(std::memory_order_seq_cst)) {
+        completed.notify_one();
+      }
+    }
+  }
+
+  void worker_loop() {
     uint32_t seen = 0;
     for (;;) {
       uint32_t now = generation.load(std::memory_order_acquire);
@@ -51,19 +70,14 @@ struct ThreadPool::State {
       }
       seen = now;
       if (stopping.load(std::memory_order_acquire)) return;
-      job(ctx, index, n_threads);
-      // seq_cst pairs with the caller's: either the last worker sees the caller asleep and
-      // wakes it, or the caller's wait() sees pending at zero.
-      if (pending.fetch_sub(1, std::memory_order_seq_cst) == 1 && caller_asleep.load(std::memory_order_seq_cst)) {
-        pending.notify_one();
-      }
+      run_claimed();
     }
   }
 };
 
 ThreadPool::ThreadPool(int n_threads) : state_(new State) {
   state_->n_threads = n_threads < 1 ? 1 : n_threads;
-  for (int i = 1; i < state_->n_threads; ++i) state_->workers.emplace_back([s = state_, i] { s->worker_loop(i); });
+  for (int i = 1; i < state_->n_threads; ++i) state_->workers.emplace_back([s = state_] { s->worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -82,19 +96,26 @@ void ThreadPool::run(Job job, void* ctx) {
     job(ctx, 0, 1);
     return;
   }
+  // A worker still leaving the previous job may bump next_index, but it claims an index only
+  // after this release store, so it sees this job and ctx.
   s.job = job;
   s.ctx = ctx;
-  s.pending.store(s.n_threads - 1, std::memory_order_relaxed);
+  s.completed.store(0, std::memory_order_relaxed);
+  s.next_index.store(1, std::memory_order_release);
   s.generation.fetch_add(1, std::memory_order_seq_cst);
   if (s.sleepers.load(std::memory_order_seq_cst) > 0) s.generation.notify_all();
   job(ctx, 0, s.n_threads);
+  s.run_claimed();
+
+  const int others = s.n_threads - 1;
   for (int spin = 0; spin < kSpinIterations; ++spin) {
-    if (s.pending.load(std::memory_order_acquire) == 0) return;
+    if (s.completed.load(std::memory_order_acquire) == others) return;
     cpu_relax();
   }
   s.caller_asleep.store(true, std::memory_order_seq_cst);
-  for (int left = s.pending.load(std::memory_order_seq_cst); left != 0; left = s.pending.load(std::memory_order_seq_cst)) {
-    s.pending.wait(left, std::memory_order_seq_cst);
+  for (int done = s.completed.load(std::memory_order_seq_cst); done != others;
+       done = s.completed.load(std::memory_order_seq_cst)) {
+    s.completed.wait(done, std::memory_order_seq_cst);
   }
   s.caller_asleep.store(false, std::memory_order_relaxed);
 }

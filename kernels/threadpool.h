@@ -1,6 +1,8 @@
 // A persistent pool of worker threads for splitting one operation across cores.
-// run() hands every worker the same job with its index; workers spin briefly and then
+// run() calls the job once for every index in [0, n_threads); workers spin briefly and then
 // sleep between jobs. Nothing on the run() path allocates or takes a lock.
+// An index is not tied to a thread: the caller runs index 0 and then any index no worker has
+// started yet, so one thread may run several indices (one after another) in a run.
 #pragma once
 
 #include <cstdint>
