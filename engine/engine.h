@@ -83,6 +83,13 @@ class Model {
 
   // One generation; not reentrant: callers serialize per model (the model's worker owns it).
   virtual Result<GenerateResult> generate(const GenerateRequest& request, const PieceCallback& on_piece = {}) = 0;
+
+  // Low-level evaluation for tools and tests (logit dumps, parity checks, benchmarks): runs
+  // tokens at positions [pos, pos + size) over the KV cache of earlier positions and returns
+  // the logits of the last token (n_vocab floats), or of every token when all_positions.
+  virtual Result<std::vector<float>> evaluate(const std::vector<int32_t>& tokens, int pos, bool all_positions) = 0;
+  // Positions the KV cache holds: a prompt plus its generation must fit.
+  virtual int context_length() const = 0;
 };
 
 }  // namespace edgenode::engine

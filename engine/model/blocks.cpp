@@ -1,0 +1,236 @@
+#include "engine/model/blocks.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgenode::engine {
+
+using kernels::kQ8BlockSize;
+using kernels::Q8Block;
+
+namespace {
+
+// Row ranges handed to threads start on a multiple of this, so kernels that work on several
+// rows at once see whole tiles and threads do not share cache lines of the output.
+constexpr int kRowAlign = 16;
+
+struct Q8ProjectionJob {
+  const Projection* projections;
+  int count;
+  int total_rows;
+  const Q8Block* xq;
+  int nblocks;
+  int n_tokens;
+};
+
+void run_q8_projection_rows(void* ctx, int thread, int n_threads) {
+  const auto& job = *static_cast<const Q8ProjectionJob*>(ctx);
+  const auto& k = kernels::best();
+  const int per_thread = (job.total_rows + n_threads - 1) / n_threads;
+  const int chunk = (per_thread + kRowAlign - 1) / kRowAlign * kRowAlign;
+  const int begin = std::min(job.total_rows, thread * chunk);
+  const int end = std::min(job.total_rows, begin + chunk);
+  int offset = 0;  // first row of the current matrix in the combined row range
+  for (int i = 0; i < job.count; ++i) {
+    const Projection& p = job.projections[i];
+    const int rows = p.w->rows;
+    const int b = std::max(begin, offset) - offset, e = std::min(end, offset + rows) - offset;
+    if (b < e) {
+      if (job.n_tokens == 1)
+        k.matvec_q8(p.w->q8, job.xq, p.out, job.nblocks, b, e);
+      else
+        k.matmul_q8(p.w->q8, job.xq, p.out, job.nblocks, job.n_tokens, p.ldy, b, e);
+    }
+    offset += rows;
+  }
+}
+
+void project_f32(ForwardContext& c, const float* x, int cols, const Projection& p) {
+  const float* input = x;
+  if (p.w->round_input_fp16) {
+    float* rounded = c.s.x_fp16.data();
+    for (size_t i = 0; i < static_cast<size_t>(c.n) * cols; ++i)
+      rounded[i] = kernels::fp16_to_fp32(kernels::fp32_to_fp16(x[i]));
+    input = rounded;
+  }
+  kernels::matmul_f32(p.w->f32, input, p.out, p.w->rows, cols, c.n, p.ldy);
+}
+
+}  // namespace
+
+void project(ForwardContext& c, const float* x, int cols, std::initializer_list<Projection> projections) {
+  Projection q8[8];
+  int n_q8 = 0, q8_rows = 0;
+  for (const Projection& p : projections) {
+    if (p.w->q8) {
+      q8[n_q8++] = p;
+      q8_rows += p.w->rows;
+    } else {
+      project_f32(c, x, cols, p);
+    }
+  }
+  if (n_q8 == 0) return;
+
+  const auto& k = kernels::best();
+  const int nblocks = cols / kQ8BlockSize;
+  Q8Block* xq = c.s.xq.data();
+  for_each_token(c, [&](int t) {
+    k.quantize_row_q8(x + static_cast<size_t>(t) * cols, xq + static_cast<size_t>(t) * nblocks, cols);
+  });
+  Q8ProjectionJob job{q8, n_q8, q8_rows, xq, nblocks, c.n};
+  c.pool.run(run_q8_projection_rows, &job);
+}
+
+void embed(ForwardContext& c, std::span<const int32_t> tokens, float scale) {
+  const int n_embd = c.hp.n_embd;
+  for_each_token(c, [&](int t) {
+    float* row = c.s.x.data() + static_cast<size_t>(t) * n_embd;
+    c.w.token_embd.lookup(tokens[t], row);
+    if (scale != 1.0f)
+      for (int i = 0; i < n_embd; ++i) row[i] *= scale;
+  });
+}
+
+namespace {
+
+void add_bias(float* x, const float* bias, int n) {
+  for (int i = 0; i < n; ++i) x[i] += bias[i];
+}
+
+void norm_heads(float* x, const float* w, int n_heads, int head_dim, float eps) {
+  for (int h = 0; h < n_heads; ++h) kernels::rmsnorm(x + h * head_dim, w, x + h * head_dim, head_dim, eps);
+}
+
+void add_residual(ForwardContext& c, const float* post_norm) {
+  const int n_embd = c.hp.n_embd;
+  for_each_token(c, [&](int t) {
+    float* out = c.s.xb2.data() + static_cast<size_t>(t) * n_embd;
+    if (post_norm) kernels::rmsnorm(out, post_norm, out, n_embd, c.hp.rms_eps);
+    float* x = c.s.x.data() + static_cast<size_t>(t) * n_embd;
+    for (int i = 0; i < n_embd; ++i) x[i] += out[i];
+  });
+}
+
+void norm_input(ForwardContext& c, const float* norm) {
+  const int n_embd = c.hp.n_embd;
+  for_each_token(c, [&](int t) {
+    const size_t row = static_cast<size_t>(t) * n_embd;
+    kernels::rmsnorm(c.s.x.data() + row, norm, c.s.xb.data() + row, n_embd, c.hp.rms_eps);
+  });
+}
+
+struct AttentionJob {
+  ForwardContext* c;
+  int layer;
+  int window;
+  float scale;
+};
+
+// Tasks are (token, kv head) pairs, dealt round-robin so the longer causal rows of late
+// tokens spread over all threads.
+void run_attention_tasks(void* ctx, int thread, int n_threads) {
+  const auto& job = *static_cast<const AttentionJob*>(ctx);
+  ForwardContext& c = *job.c;
+  const HParams& hp = c.hp;
+  const int group = hp.n_head / hp.n_head_kv;
+  float* scores = c.s.scores.data() + static_cast<size_t>(thread) * c.s.n_ctx;
+  const int tasks = c.n * hp.n_head_kv;
+  for (int task = thread; task < tasks; task += n_threads) {
+    const int t = task / hp.n_head_kv, g = task % hp.n_head_kv;
+    const int p = c.pos + t;
+    const int kv_begin = job.window > 0 ? std::max(0, p - job.window + 1) : 0;
+    const float* q = c.s.qkv.data() + static_cast<size_t>(t) * c.s.qkv_stride + g * group * hp.head_dim;
+    float* out = c.s.att.data() + static_cast<size_t>(t) * hp.q_dim() + g * group * hp.head_dim;
+    kernels::attention(q, c.s.keys(job.layer, g), c.s.values(job.layer, g), out, scores, group, 1, hp.head_dim,
+                       kv_begin, p + 1, job.scale);
+  }
+}
+
+}  // namespace
+
+void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o) {
+  const HParams& hp = c.hp;
+  RunState& s = c.s;
+  const int q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), hd = hp.head_dim;
+
+  norm_input(c, w.norm);
+  float* qkv = s.qkv.data();
+  if (w.wqkv.present())
+    project(c, s.xb.data(), hp.n_embd, {{&w.wqkv, qkv, s.qkv_stride}});
+  else
+    project(c, s.xb.data(), hp.n_embd,
+            {{&w.wq, qkv, s.qkv_stride}, {&w.wk, qkv + q_dim, s.qkv_stride}, {&w.wv, qkv + q_dim + kv_dim, s.qkv_stride}});
+
+  const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for_each_token(c, [&](int t) {
+    float* q = qkv + static_cast<size_t>(t) * s.qkv_stride;
+    float* k = q + q_dim;
+    float* v = k + kv_dim;
+    if (w.bq) add_bias(q, w.bq, q_dim);
+    if (w.bk) add_bias(k, w.bk, kv_dim);
+    if (w.bv) add_bias(v, w.bv, kv_dim);
+    if (w.q_norm) norm_heads(q, w.q_norm, hp.n_head, hd, hp.rms_eps);
+    if (w.k_norm) norm_heads(k, w.k_norm, hp.n_head_kv, hd, hp.rms_eps);
+    const int p = c.pos + t;
+    kernels::rope(q, hp.n_head, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors, o.rope_mode);
+    kernels::rope(k, hp.n_head_kv, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors,
+                  o.rope_mode);
+    if (o.scale_q_before)
+      for (int i = 0; i < q_dim; ++i) q[i] *= q_scale;
+    for (int g = 0; g < hp.n_head_kv; ++g) {
+      std::copy_n(k + g * hd, hd, s.keys(layer, g) + static_cast<size_t>(p) * hd);
+      std::copy_n(v + g * hd, hd, s.values(layer, g) + static_cast<size_t>(p) * hd);
+    }
+  });
+
+  AttentionJob job{&c, layer, o.window, o.scale_q_before ? 1.0f : q_scale};
+  c.pool.run(run_attention_tasks, &job);
+
+  project(c, s.att.data(), q_dim, {{&w.wo, s.xb2.data(), hp.n_embd}});
+  add_residual(c, w.post_norm);
+}
+
+void ffn_block(ForwardContext& c, const FfnWeights& w, FfnActivation activation) {
+  const HParams& hp = c.hp;
+  RunState& s = c.s;
+  const int n_ff = hp.n_ff;
+
+  norm_input(c, w.norm);
+  float* gate_up = s.gate_up.data();
+  if (w.gate_up.present())
+    project(c, s.xb.data(), hp.n_embd, {{&w.gate_up, gate_up, s.ffn_stride}});
+  else
+    project(c, s.xb.data(), hp.n_embd, {{&w.gate, gate_up, s.ffn_stride}, {&w.up, gate_up + n_ff, s.ffn_stride}});
+
+  for_each_token(c, [&](int t) {
+    const float* gate = gate_up + static_cast<size_t>(t) * s.ffn_stride;
+    const float* up = gate + n_ff;
+    float* h = s.hidden.data() + static_cast<size_t>(t) * n_ff;
+    std::copy_n(gate, n_ff, h);
+    if (activation == FfnActivation::silu)
+      kernels::silu(h, n_ff);
+    else
+      kernels::gelu_tanh_fp16_table(h, n_ff);
+    for (int i = 0; i < n_ff; ++i) h[i] *= up[i];
+  });
+
+  project(c, s.hidden.data(), n_ff, {{&w.down, s.xb2.data(), hp.n_embd}});
+  add_residual(c, w.post_norm);
+}
+
+void output_logits(ForwardContext& c, float* logits, bool all_positions) {
+  if (!logits) return;  // an earlier batch of a longer prompt: only the KV cache matters
+  const int n_embd = c.hp.n_embd, n_vocab = c.hp.n_vocab;
+  if (all_positions) {
+    norm_input(c, c.w.output_norm);
+    project(c, c.s.xb.data(), n_embd, {{&c.w.output, logits, n_vocab}});
+    return;
+  }
+  ForwardContext last = c;
+  last.n = 1;
+  const size_t row = static_cast<size_t>(c.n - 1) * n_embd;
+  kernels::rmsnorm(c.s.x.data() + row, c.w.output_norm, c.s.xb.data(), n_embd, c.hp.rms_eps);
+  project(last, c.s.xb.data(), n_embd, {{&c.w.output, logits, n_vocab}});
+}
+
+}  // namespace edgenode::engine

@@ -1,0 +1,74 @@
+// The building blocks every architecture's forward pass is made of: embedding, matrix
+// products split across the thread pool, the attention block and the feed-forward block,
+// each configured by a small options struct. An architecture file composes them.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+
+#include "engine/model/hparams.h"
+#include "engine/model/run_state.h"
+#include "engine/model/weights.h"
+#include "kernels/kernels.h"
+#include "kernels/threadpool.h"
+
+namespace edgenode::engine {
+
+// Everything one forward call works with; n tokens at positions [pos, pos + n).
+struct ForwardContext {
+  const HParams& hp;
+  const ModelWeights& w;
+  RunState& s;
+  kernels::ThreadPool& pool;
+  int n = 0;
+  int pos = 0;
+};
+
+// One matrix product of a shared input: out[t][0..rows) with row stride ldy.
+struct Projection {
+  const Matrix* w;
+  float* out;
+  int ldy;
+};
+
+// x (n rows of `cols` floats) times every matrix in the list (all with `cols` columns).
+// Q8_0 matrices quantize x once and split their rows over the pool; F32 ones use sgemm.
+void project(ForwardContext& c, const float* x, int cols, std::initializer_list<Projection> projections);
+
+// Runs body(t) for every token t < c.n, on the pool when there are enough tokens to pay for it.
+template <class F>
+void for_each_token(ForwardContext& c, F&& body) {
+  if (c.n < 4) {
+    for (int t = 0; t < c.n; ++t) body(t);
+    return;
+  }
+  c.pool.parallel_for(c.n, [&](int begin, int end) {
+    for (int t = begin; t < end; ++t) body(t);
+  });
+}
+
+// x[t] = token_embd[tokens[t]] * scale.
+void embed(ForwardContext& c, std::span<const int32_t> tokens, float scale);
+
+struct AttentionOptions {
+  kernels::RopeMode rope_mode = kernels::RopeMode::norm;
+  float rope_freq_base = 10000.0f;
+  const float* rope_freq_factors = nullptr;  // (n_rot/2) or null
+  bool scale_q_before = false;  // q *= 1/sqrt(head_dim) after RoPE, attention scale 1 (phi3, gemma3)
+  int window = 0;               // sliding window size, 0 for full causal attention
+};
+
+// x += [post_norm](wo · attention(rope(q), rope(k), v)) with q, k, v from norm(x).
+void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o);
+
+enum class FfnActivation { silu, gelu_tanh_fp16 };
+
+// x += [post_norm](down · (act(gate · norm(x)) * (up · norm(x)))).
+void ffn_block(ForwardContext& c, const FfnWeights& w, FfnActivation activation);
+
+// Final norm and output matrix: logits of the last token (all_positions false) into
+// logits[n_vocab], or of every token into logits[n][n_vocab]; nothing when logits is null.
+void output_logits(ForwardContext& c, float* logits, bool all_positions);
+
+}  // namespace edgenode::engine

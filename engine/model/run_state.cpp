@@ -1,0 +1,31 @@
+#include "engine/model/run_state.h"
+
+#include <algorithm>
+
+namespace edgenode::engine {
+
+RunState::RunState(const HParams& hp, int n_ctx_, int max_batch_, int n_threads)
+    : n_ctx(n_ctx_),
+      max_batch(max_batch_),
+      qkv_stride(hp.q_dim() + 2 * hp.kv_dim()),
+      ffn_stride(2 * hp.n_ff),
+      head_dim(hp.head_dim),
+      n_head_kv(hp.n_head_kv) {
+  const size_t b = static_cast<size_t>(max_batch);
+  const size_t max_cols = std::max({hp.n_embd, hp.q_dim(), hp.n_ff});
+  x.resize(b * hp.n_embd);
+  xb.resize(b * hp.n_embd);
+  xb2.resize(b * hp.n_embd);
+  qkv.resize(b * qkv_stride);
+  att.resize(b * hp.q_dim());
+  gate_up.resize(b * ffn_stride);
+  hidden.resize(b * hp.n_ff);
+  xq.resize(b * ((max_cols + kernels::kQ8BlockSize - 1) / kernels::kQ8BlockSize));
+  x_fp16.resize(b * max_cols);
+  scores.resize(static_cast<size_t>(n_threads) * n_ctx);
+  const size_t cache = static_cast<size_t>(hp.n_layer) * hp.kv_dim() * n_ctx;
+  key_cache.resize(cache);
+  value_cache.resize(cache);
+}
+
+}  // namespace edgenode::engine

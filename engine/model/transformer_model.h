@@ -1,0 +1,59 @@
+// The Model facade over a GGUF transformer: owns the mapped file, the tokenizer, the
+// weights, the KV cache and scratch (allocated once), and the thread pool.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/gguf/gguf.h"
+#include "engine/model/arch/architecture.h"
+#include "engine/model/model_info.h"
+#include "engine/model/run_state.h"
+#include "engine/model/weights.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "kernels/threadpool.h"
+
+namespace edgenode::engine {
+
+class TransformerModel final : public Model {
+ public:
+  static Result<std::unique_ptr<TransformerModel>> open(const LoadOptions& options);
+
+  const Tokenizer& tokenizer() const override { return *tokenizer_; }
+  const ModelInfo& info() const override { return info_; }
+  const std::string& file_sha256() const override;
+  Result<std::string> render_chat(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const override;
+  Result<GenerateResult> generate(const GenerateRequest& request, const PieceCallback& on_piece) override;
+  Result<std::vector<float>> evaluate(const std::vector<int32_t>& tokens, int pos, bool all_positions) override;
+  int context_length() const override { return hp_.n_ctx; }
+
+ private:
+  explicit TransformerModel(GgufFile file) : file_(std::move(file)) {}
+  Result<void> load_weights(const LoadOptions& options, const Architecture& arch);
+  void describe(const LoadOptions& options, const WeightLoader* loader);
+
+  // Checks ids and room in the context before anything runs.
+  Result<void> check_tokens(std::span<const int32_t> tokens, int pos) const;
+  // Runs tokens from pos in batches of at most max_batch; logits of the last token, or of
+  // every token (logits holds tokens.size() * n_vocab floats) when all_positions.
+  void forward(std::span<const int32_t> tokens, int pos, float* logits, bool all_positions);
+
+  GgufFile file_;  // mapped for the model's lifetime: weights may point into it
+  std::unique_ptr<Tokenizer> tokenizer_;
+  ModelInfo info_;
+  mutable std::string sha256_;
+  HParams hp_;
+  const Architecture* arch_ = nullptr;
+  ModelWeights weights_;
+  std::deque<std::vector<uint8_t>> converted_weights_;
+  std::unique_ptr<kernels::ThreadPool> pool_;
+  std::unique_ptr<RunState> state_;
+  std::vector<float> logits_;  // (n_vocab) of the latest step
+};
+
+}  // namespace edgenode::engine

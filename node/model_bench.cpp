@@ -1,0 +1,120 @@
+// `edgenode model bench`: prompt processing and generation speed, and how close generation
+// comes to the memory-bandwidth bound (every decode step reads every weight matrix once).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/model/model_info.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "kernels/kernels.h"
+#include "node/model_cli.h"
+
+namespace edgenode::node {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+struct BenchRun {
+  double pp_tps;
+  double tg_tps;
+};
+
+// pp: the whole prompt in one evaluation. tg: n single-token steps from an empty cache
+// (as llama-bench's tg test), each step feeding back a token.
+Result<BenchRun> run_once(engine::Model& m, const std::vector<int32_t>& prompt, int n_gen) {
+  auto start = std::chrono::steady_clock::now();
+  auto logits = m.evaluate(prompt, 0, false);
+  if (!logits) return logits.error();
+  const double pp_s = seconds_since(start);
+  start = std::chrono::steady_clock::now();
+  std::vector<int32_t> token = {prompt.front()};
+  for (int i = 0; i < n_gen; ++i) {
+    auto step = m.evaluate(token, i, false);
+    if (!step) return step.error();
+    token[0] = static_cast<int32_t>(std::max_element(step->begin(), step->end()) - step->begin());
+  }
+  const double tg_s = seconds_since(start);
+  return BenchRun{prompt.size() / pp_s, n_gen / tg_s};
+}
+
+}  // namespace
+
+void add_model_bench_command(CLI::App& model, int& exit_code) {
+  struct Opts {
+    std::string path;
+    int n_prompt = 128, n_gen = 64, threads = 0, repetitions = 3;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Opts>();
+  CLI::App* cmd = model.add_subcommand("bench", "prompt and generation speed against the bandwidth bound");
+  cmd->add_option("model", opts->path, "GGUF model file")->required();
+  cmd->add_option("-p", opts->n_prompt, "prompt tokens")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("-n", opts->n_gen, "generated tokens")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("-t", opts->threads, "threads (0: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("-r", opts->repetitions, "measured runs (after one warm-up)")->check(CLI::Range(1, 100));
+  cmd->add_flag("--json", opts->json, "print JSON");
+  cmd->callback([opts, &exit_code] {
+    engine::LoadOptions load;
+    load.path = opts->path;
+    load.threads = opts->threads;
+    auto m = load_model_or_report(load, exit_code);
+    if (!m) return;
+    if (opts->n_prompt > m->context_length() || opts->n_gen > m->context_length()) {
+      exit_code = report_error(bad_input("-p and -n must fit the context of " + std::to_string(m->context_length())));
+      return;
+    }
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<int32_t> pick(0, m->tokenizer().n_vocab() - 1);
+    std::vector<int32_t> prompt(opts->n_prompt);
+    for (int32_t& id : prompt) id = pick(rng);
+
+    std::vector<double> pp, tg;
+    for (int r = 0; r <= opts->repetitions; ++r) {
+      auto run = run_once(*m, prompt, opts->n_gen);
+      if (!run) {
+        exit_code = report_error(run.error());
+        return;
+      }
+      if (r == 0) continue;  // warm-up: page in the weights, settle the clocks
+      pp.push_back(run->pp_tps);
+      tg.push_back(run->tg_tps);
+    }
+    const engine::ModelInfo& info = m->info();
+    const double bandwidth = kernels::measure_read_bandwidth_gbs(info.threads);
+    const double bound_tps = bandwidth * 1e9 / static_cast<double>(info.weight_bytes_per_token);
+    const double pp_tps = median(pp), tg_tps = median(tg);
+    nlohmann::json j = {{"pp_tps", pp_tps},
+                        {"tg_tps", tg_tps},
+                        {"bandwidth_gbs", bandwidth},
+                        {"tg_roofline_fraction", tg_tps / bound_tps},
+                        {"tg_bound_tps", bound_tps},
+                        {"weight_bytes_per_token", info.weight_bytes_per_token},
+                        {"n_prompt", opts->n_prompt},
+                        {"n_gen", opts->n_gen},
+                        {"threads", info.threads},
+                        {"repetitions", opts->repetitions}};
+    if (opts->json) {
+      std::printf("%s\n", j.dump().c_str());
+      return;
+    }
+    std::printf("| threads | pp%d t/s | tg%d t/s | bandwidth GB/s | tg bound t/s | tg / bound |\n", opts->n_prompt,
+                opts->n_gen);
+    std::printf("|---|---|---|---|---|---|\n");
+    std::printf("| %d | %.1f | %.1f | %.2f | %.1f | %.0f %% |\n", info.threads, pp_tps, tg_tps, bandwidth, bound_tps,
+                100.0 * tg_tps / bound_tps);
+  });
+}
+
+}  // namespace edgenode::node
