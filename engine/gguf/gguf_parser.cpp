@@ -203,7 +203,10 @@ Result<void> GgufParser::parse(GgufFile& file) {
   if (magic != kGgufMagic) return bad_input("not a GGUF file: bad magic");
   if (!in.read(file.version_)) return truncated("version", in.position());
   if (file.version_ != 2 && file.version_ != 3) {
-    return bad_input("unsupported GGUF version " + std::to_string(file.version_));
+    // A big-endian file (written for s390x) shows its version byte-swapped.
+    const bool byte_swapped = file.version_ == 0x02000000 || file.version_ == 0x03000000;
+    return bad_input("unsupported GGUF version " + std::to_string(file.version_) +
+                     (byte_swapped ? " (a big-endian file)" : ""));
   }
 
   uint64_t n_tensors = 0, n_kv = 0;

@@ -1,4 +1,5 @@
 #include <limits>
+#include <type_traits>
 
 #include "engine/gguf/gguf.h"
 

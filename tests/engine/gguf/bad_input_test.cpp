@@ -69,6 +69,7 @@ TEST(GgufBadInput, EmptyFile) { EXPECT_ERROR_HAS(std::vector<uint8_t>{}, "not a 
 TEST(GgufBadInput, UnsupportedVersions) {
   EXPECT_ERROR_HAS(GgufBytes{}.header(0, 0, 1).bytes, "unsupported GGUF version 1");
   EXPECT_ERROR_HAS(GgufBytes{}.header(0, 0, 4).bytes, "unsupported GGUF version 4");
+  EXPECT_ERROR_HAS(GgufBytes{}.header(0, 0, 0x03000000).bytes, "big-endian");
 }
 
 TEST(GgufBadInput, Version2IsAccepted) {
