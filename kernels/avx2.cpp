@@ -99,31 +99,29 @@ inline __m128 dot_4rows(const Q8Block* w, size_t row_stride, const Q8Block* x, i
   return acc;
 }
 
-void matvec_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int row_begin, int row_end) {
-  const size_t stride = static_cast<size_t>(nblocks);
-  int r = row_begin;
-  const char* range_end = reinterpret_cast<const char*>(w + row_end * stride);
-  for (; r + 4 <= row_end; r += 4) {
-    const char* group = reinterpret_cast<const char*>(w + r * stride);
-    const char* ahead = group + kPrefetchDistance + 4 * stride * sizeof(Q8Block) <= range_end ? group + kPrefetchDistance : nullptr;
-    _mm_storeu_ps(y + r, dot_4rows(w + r * stride, stride, x, nblocks, ahead));
-  }
-  for (; r < row_end; ++r) y[r] = dot_q8(w + r * stride, x, nblocks);
-}
-
+// Rows in groups of four; each group's weights stay in L1 while every token passes over
+// them, and the first pass prefetches the weights further on (the only pass when n_tokens is 1).
 void matmul_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int n_tokens, int ldy, int row_begin,
                int row_end) {
-  // Four weight rows stay in L1 while every token passes over them.
   const size_t stride = static_cast<size_t>(nblocks);
+  const size_t group_bytes = 4 * stride * sizeof(Q8Block);
+  const char* range_end = reinterpret_cast<const char*>(w + row_end * stride);
   int r = row_begin;
   for (; r + 4 <= row_end; r += 4) {
+    const char* group = reinterpret_cast<const char*>(w + r * stride);
+    const char* ahead = group + kPrefetchDistance + group_bytes <= range_end ? group + kPrefetchDistance : nullptr;
     for (int t = 0; t < n_tokens; ++t) {
-      _mm_storeu_ps(y + static_cast<size_t>(t) * ldy + r, dot_4rows(w + r * stride, stride, x + t * stride, nblocks, nullptr));
+      _mm_storeu_ps(y + static_cast<size_t>(t) * ldy + r,
+                    dot_4rows(w + r * stride, stride, x + t * stride, nblocks, t == 0 ? ahead : nullptr));
     }
   }
   for (; r < row_end; ++r) {
     for (int t = 0; t < n_tokens; ++t) y[static_cast<size_t>(t) * ldy + r] = dot_q8(w + r * stride, x + t * stride, nblocks);
   }
+}
+
+void matvec_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int row_begin, int row_end) {
+  matmul_q8(w, x, y, nblocks, 1, 0, row_begin, row_end);
 }
 
 float dot_f32(const float* a, const float* b, int n) {
