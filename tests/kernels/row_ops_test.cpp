@@ -119,5 +119,12 @@ TEST(RowOps, MatmulF32MatchesNaive) {
   }
 }
 
+TEST(Bandwidth, MeasuresAPlausibleRate) {
+  // Any machine that runs this streams between a few hundred MB/s and a few TB/s.
+  const double gbs = measure_read_bandwidth_gbs(2);
+  EXPECT_GT(gbs, 0.2);
+  EXPECT_LT(gbs, 5000.0);
+}
+
 }  // namespace
 }  // namespace edgenode::kernels
