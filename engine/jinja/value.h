@@ -23,21 +23,7 @@ class Interpreter;
 
 using Array = std::vector<Value>;
 
-// Insertion-ordered map (Python dicts keep insertion order, and tojson must too).
-class Object {
- public:
-  const Value* find(std::string_view key) const;
-  Value* find(std::string_view key);
-  void set(std::string key, Value value);
-  size_t size() const { return entries_.size(); }
-  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
-
-  bool is_namespace = false;  // only namespaces accept `{% set ns.attr = ... %}`
-
- private:
-  std::vector<std::pair<std::string, Value>> entries_;
-  std::unordered_map<std::string, size_t> index_;
-};
+class Object;
 
 // A built-in function or a macro: receives evaluated arguments.
 using Function = std::function<Value(Interpreter&, CallArgs&)>;
@@ -106,6 +92,22 @@ class Value {
   std::shared_ptr<Array> array_;
   std::shared_ptr<Object> object_;
   std::shared_ptr<Callable> function_;
+};
+
+// Insertion-ordered map (Python dicts keep insertion order, and tojson must too).
+class Object {
+ public:
+  const Value* find(std::string_view key) const;
+  Value* find(std::string_view key);
+  void set(std::string key, Value value);
+  size_t size() const { return entries_.size(); }
+  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
+
+  bool is_namespace = false;  // only namespaces accept `{% set ns.attr = ... %}`
+
+ private:
+  std::vector<std::pair<std::string, Value>> entries_;
+  std::unordered_map<std::string, size_t> index_;
 };
 
 // Arguments of a call, filter or test after evaluation.
