@@ -60,7 +60,7 @@ BpeTokenizer::BpeTokenizer(Vocab vocab, PreTokenizer pre_tokenizer)
 void BpeTokenizer::build_tables() {
   const Vocab& v = vocab();
   const size_t n = v.tokens.size();
-  std::unordered_map<std::string_view, int32_t> normal_by_text;
+  TextIndex normal_by_text(&v.tokens);
   normal_by_text.reserve(n);
   raw_texts_.assign(n, std::string());
   std::vector<std::string> pieces(n);
@@ -68,7 +68,7 @@ void BpeTokenizer::build_tables() {
     const std::string& text = v.tokens[id];
     const TokenType type = v.types[id];
     if (type == TokenType::normal) {
-      normal_by_text.try_emplace(text, static_cast<int32_t>(id));
+      normal_by_text.insert(static_cast<int32_t>(id));
       // A token outside the byte-level alphabet stands for its text as written.
       raw_texts_[id] = byte_level::decode(text).value_or(text);
       pieces[id] = raw_texts_[id];
@@ -76,15 +76,16 @@ void BpeTokenizer::build_tables() {
       pieces[id] = text;
     }
   }
-  whole_words_.reserve(n);
-  for (size_t id = 0; id < n; ++id) {
-    if (v.types[id] == TokenType::normal) whole_words_.try_emplace(raw_texts_[id], static_cast<int32_t>(id));
+  if (pre_tokenizer_.ignore_merges()) {
+    whole_words_.reserve(n);
+    for (size_t id = 0; id < n; ++id) {
+      if (v.types[id] == TokenType::normal) whole_words_.insert(static_cast<int32_t>(id));
+    }
   }
   for (int b = 0; b < 256; ++b) {
     std::string spelled;
     utf8::append_codepoint(spelled, byte_level::codepoint_of(static_cast<uint8_t>(b)));
-    auto it = normal_by_text.find(spelled);
-    byte_tokens_[b] = it == normal_by_text.end() ? -1 : it->second;
+    byte_tokens_[b] = normal_by_text.find(spelled);
   }
 
   merges_.reserve(v.merges.size());
@@ -96,12 +97,12 @@ void BpeTokenizer::build_tables() {
     const std::string_view left(merge.data(), space);
     const std::string_view right(merge.data() + space + 1, merge.size() - space - 1);
     joined.assign(left).append(right);
-    auto l = normal_by_text.find(left);
-    auto r = normal_by_text.find(right);
-    auto m = normal_by_text.find(joined);
+    const int32_t l = normal_by_text.find(left);
+    const int32_t r = normal_by_text.find(right);
+    const int32_t m = normal_by_text.find(joined);
     // A merge whose parts or result are not normal tokens can never apply.
-    if (l == normal_by_text.end() || r == normal_by_text.end() || m == normal_by_text.end()) continue;
-    merges_.try_emplace(pair_key(l->second, r->second), Merge{static_cast<int32_t>(rank), m->second});
+    if (l < 0 || r < 0 || m < 0) continue;
+    merges_.try_emplace(pair_key(l, r), Merge{static_cast<int32_t>(rank), m});
   }
   set_pieces(std::move(pieces));
 }
@@ -144,9 +145,9 @@ std::vector<int32_t> BpeTokenizer::encode(std::string_view text, bool add_bos, b
 
 void BpeTokenizer::encode_word(std::string_view word, EncodeScratch& scratch, std::vector<int32_t>& out) const {
   if (pre_tokenizer_.ignore_merges()) {
-    auto whole = whole_words_.find(word);
-    if (whole != whole_words_.end()) {
-      out.push_back(whole->second);
+    const int32_t whole = whole_words_.find(word);
+    if (whole >= 0) {
+      out.push_back(whole);
       return;
     }
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/tokenizer/pre_tokenizer.h"
+#include "engine/tokenizer/text_index.h"
 #include "engine/tokenizer/vocab_tokenizer.h"
 
 namespace edgenode::engine {
@@ -43,7 +44,7 @@ class BpeTokenizer final : public VocabTokenizer {
   std::array<int32_t, 256> byte_tokens_{};       // the token spelling each single byte, -1 if none
   std::unordered_map<uint64_t, Merge> merges_;   // by pair_key(left id, right id)
   std::vector<std::string> raw_texts_;           // the bytes each normal token stands for
-  std::unordered_map<std::string_view, int32_t> whole_words_;  // raw bytes -> normal token
+  TextIndex whole_words_{&raw_texts_};           // raw bytes -> normal token (ignore_merges only)
 };
 
 }  // namespace edgenode::engine

@@ -111,12 +111,15 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)) {
   const Vocab& v = this->vocab();
   byte_tokens_.fill(-1);
   spanned_pairs_.assign((size_t{1} << kPairFilterBits) / 64, 0);
+  mergeable_ = TextIndex(&v.tokens);
+  mergeable_.reserve(v.tokens.size());
   std::vector<std::string> pieces(v.tokens.size());
   for (size_t id = 0; id < v.tokens.size(); ++id) {
     const std::string& text = v.tokens[id];
     const TokenType type = v.types[id];
     if (type == TokenType::normal || type == TokenType::user_defined) {
-      mergeable_.try_emplace(text, static_cast<int32_t>(id));
+      mergeable_.insert(static_cast<int32_t>(id));
+      note_adjacent_characters(text);
     }
     if (type == TokenType::byte && is_hex_byte_token(text)) {
       const int byte = std::stoi(text.substr(3, 2), nullptr, 16);
@@ -124,7 +127,6 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)) {
     }
     pieces[id] = piece_of(v, id);
   }
-  for (const auto& [text, id] : mergeable_) note_adjacent_characters(text);
   set_pieces(std::move(pieces));
 }
 
@@ -145,10 +147,7 @@ bool SpmTokenizer::may_be_spanned(std::string_view left_char, std::string_view r
   return (spanned_pairs_[bit / 64] >> (bit % 64)) & 1;
 }
 
-int32_t SpmTokenizer::mergeable_id(std::string_view text) const {
-  auto it = mergeable_.find(text);
-  return it == mergeable_.end() ? -1 : it->second;
-}
+int32_t SpmTokenizer::mergeable_id(std::string_view text) const { return mergeable_.find(text); }
 
 std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
   std::vector<int32_t> out;

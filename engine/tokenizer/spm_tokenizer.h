@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/tokenizer/text_index.h"
 #include "engine/tokenizer/vocab_tokenizer.h"
 
 namespace edgenode::engine {
@@ -36,7 +37,7 @@ class SpmTokenizer final : public VocabTokenizer {
 
   // Pieces a merge may produce: normal and user-defined tokens (never control or byte tokens,
   // so plain text cannot turn into them). Keys view the vocabulary's strings.
-  std::unordered_map<std::string_view, int32_t> mergeable_;
+  TextIndex mergeable_;
   std::array<int32_t, 256> byte_tokens_{};  // <0xNN> token per byte, -1 when absent
   // A bit filter over the pairs of adjacent characters inside mergeable pieces. Between two
   // characters no piece spans, no merge can happen, so the text splits there into chunks that
