@@ -5,6 +5,13 @@
 
 namespace edgenode::engine {
 
+// GgufValue::type() relies on the variant's alternatives being in file-format order.
+static_assert(std::is_same_v<std::variant_alternative_t<0, GgufValue::Storage>, uint8_t>);
+static_assert(std::is_same_v<std::variant_alternative_t<7, GgufValue::Storage>, bool>);
+static_assert(std::is_same_v<std::variant_alternative_t<8, GgufValue::Storage>, std::string>);
+static_assert(std::is_same_v<std::variant_alternative_t<9, GgufValue::Storage>, GgufArray>);
+static_assert(std::is_same_v<std::variant_alternative_t<12, GgufValue::Storage>, double>);
+
 const char* value_type_name(GgufValueType type) {
   switch (type) {
     case GgufValueType::UINT8: return "u8";
