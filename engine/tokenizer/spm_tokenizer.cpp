@@ -5,6 +5,7 @@
 #include <deque>
 #include <queue>
 #include <string>
+#include <unordered_map>
 
 #include "engine/tokenizer/utf8.h"
 
@@ -37,7 +38,8 @@ struct BigramOrder {
 
 constexpr int kPairFilterBits = 25;
 
-// The bytes of two adjacent characters (at most 4 each) packed into a key.
+// A key mixing the bytes of two adjacent characters (it only feeds the filter's hash, so
+// bits lost to overflow cost at most a missed split, never a wrong one).
 uint64_t pair_key(std::string_view left, std::string_view right) {
   uint64_t key = 0;
   for (char c : left) key = (key << 8) | static_cast<uint8_t>(c);
