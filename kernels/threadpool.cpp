@@ -18,8 +18,9 @@
 namespace edgenode::kernels {
 namespace {
 
-// Each a pause instruction: a few tens of microseconds, enough to bridge the small row ops
-// between two matrix products without burning a core when the machine is oversubscribed.
+// Each a pause instruction (10-100 ns depending on the CPU): tens to a couple of hundred
+// microseconds in all, enough to bridge the row ops between two matrix products without
+// burning a core for long when the machine is oversubscribed.
 constexpr int kSpinIterations = 2000;
 
 inline void cpu_relax() { _mm_pause(); }
