@@ -148,8 +148,8 @@ inline __m128 dot_4rows(const Q8Block* w, size_t row_stride, const Q8Block* x, i
 
 constexpr int kPanelRows = 16;
 constexpr int kTokenTile = 8;
-// Below this many tokens the repacking costs more than it saves.
-constexpr int kMinTokensForPanels = 8;
+// Below this many tokens the repacking costs more than it saves (measured crossover: 3-4).
+constexpr int kMinTokensForPanels = 4;
 
 // A panel holds, per block, eight vectors of 16 lanes: lane r of vector k is bytes 4k..4k+3
 // of row r (as unsigned w + 128), so one vpdpbusd against a broadcast of 4 activation bytes
@@ -162,18 +162,40 @@ struct Panel {
   std::vector<float> scales;    // [nblocks][16]
 };
 
+// Transposes block b of 16 rows into the panel layout: an 8x8 dword transpose run on rows
+// 0-7 in the low halves and rows 8-15 in the high halves of eight registers at once.
 void repack(const Q8Block* w, size_t row_stride, int nblocks, Panel& p) {
+  const __m512i flip = _mm512_set1_epi8(-128);
+  // Qword indices picking 128-bit lanes [a.j, b.j, a.j+2, b.j+2] out of two registers a, b.
+  const __m512i pick_low = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i pick_high = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
   for (int b = 0; b < nblocks; ++b) {
-    Lanes* lanes = &p.quants[static_cast<size_t>(b) * 8];
-    for (int r = 0; r < kPanelRows; ++r) {
-      const Q8Block& blk = w[r * row_stride + b];
-      p.scales[static_cast<size_t>(b) * kPanelRows + r] = half_to_float(blk.d);
-      for (int k = 0; k < 8; ++k) {
-        uint32_t four;
-        std::memcpy(&four, blk.qs + 4 * k, 4);
-        lanes[k].lane[r] = four ^ 0x80808080u;
-      }
+    __m512i r[8];
+    for (int i = 0; i < 8; ++i) {
+      r[i] = _mm512_inserti64x4(_mm512_zextsi256_si512(load_qs(w[i * row_stride + b])),
+                                load_qs(w[(i + 8) * row_stride + b]), 1);
     }
+    __m512i t[8], s[8];
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; ++h) {  // rows 0-3 (h = 0) and rows 4-7 (h = 1) of each half
+      s[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);      // dwords 0 | 4
+      s[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);      // dwords 1 | 5
+      s[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);  // dwords 2 | 6
+      s[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);  // dwords 3 | 7
+    }
+    Lanes* lanes = &p.quants[static_cast<size_t>(b) * 8];
+    for (int k = 0; k < 4; ++k) {
+      _mm512_store_si512(lanes[k].lane, _mm512_xor_si512(_mm512_permutex2var_epi64(s[k], pick_low, s[4 + k]), flip));
+      _mm512_store_si512(lanes[k + 4].lane,
+                         _mm512_xor_si512(_mm512_permutex2var_epi64(s[k], pick_high, s[4 + k]), flip));
+    }
+    alignas(32) uint16_t d[kPanelRows];
+    for (int i = 0; i < kPanelRows; ++i) d[i] = w[i * row_stride + b].d;
+    _mm512_storeu_ps(&p.scales[static_cast<size_t>(b) * kPanelRows],
+                     _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d))));
   }
 }
 
@@ -277,6 +299,11 @@ void matmul_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int n_
     for (; t + kTokenTile <= n_tokens; t += kTokenTile) {
       panel_tile<kTokenTile>(panel, x + t * stride, &tokens.minus_bias[t * stride], &tokens.scale[t * stride],
                              y + static_cast<size_t>(t) * ldy + r, ldy, nblocks);
+    }
+    if (t + kTokenTile / 2 <= n_tokens) {
+      panel_tile<kTokenTile / 2>(panel, x + t * stride, &tokens.minus_bias[t * stride], &tokens.scale[t * stride],
+                                 y + static_cast<size_t>(t) * ldy + r, ldy, nblocks);
+      t += kTokenTile / 2;
     }
     for (; t < n_tokens; ++t) {
       panel_tile<1>(panel, x + t * stride, &tokens.minus_bias[t * stride], &tokens.scale[t * stride],

@@ -147,7 +147,8 @@ TEST(IsaParity, MatmulIsBitExactForTokenAndRowTails) {
   available(all, 8);
   struct Shape { int rows, nblocks, tokens, begin, end; };
   for (const Shape s : {Shape{40, 3, 1, 0, 40}, Shape{40, 5, 3, 1, 38}, Shape{53, 18, 19, 2, 53},
-                        Shape{64, 2, 8, 0, 64}, Shape{35, 4, 130, 0, 35}}) {
+                        Shape{64, 2, 8, 0, 64}, Shape{35, 4, 130, 0, 35},
+                        Shape{48, 7, 4, 0, 48}, Shape{50, 3, 13, 1, 50}}) {
     const auto w = random_blocks(static_cast<size_t>(s.rows) * s.nblocks, rng, -128);
     const auto x = random_blocks(static_cast<size_t>(s.tokens) * s.nblocks, rng, -127);
     const int ldy = s.rows + 3;
