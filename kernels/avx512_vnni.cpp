@@ -162,7 +162,7 @@ struct Panel {
   std::vector<float> scales;    // [nblocks][16]
 };
 
-// Transposes block b of 16 rows into the panel layout: an 8x8 dword transpose run on rows
+// Transposes each block of 16 rows into the panel layout: an 8x8 dword transpose run on rows
 // 0-7 in the low halves and rows 8-15 in the high halves of eight registers at once.
 void repack(const Q8Block* w, size_t row_stride, int nblocks, Panel& p) {
   const __m512i flip = _mm512_set1_epi8(-128);
