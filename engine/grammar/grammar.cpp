@@ -20,6 +20,11 @@ GrammarMatcher::GrammarMatcher(const JsonSchemaGrammar& grammar, const TokenTrie
 
 bool GrammarMatcher::is_complete() const { return automaton_.can_end(state_); }
 
+bool GrammarMatcher::in_string() const {
+  uint32_t room = 0;
+  return automaton_.plain_string_room(state_, room);
+}
+
 bool GrammarMatcher::is_finished() const { return eog_accepted_ || (state_.depth == 0 && state_.finished); }
 
 // Walks the trie in preorder, carrying the automaton state of each depth; a byte the

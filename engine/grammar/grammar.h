@@ -50,6 +50,8 @@ class GrammarMatcher {
   bool is_complete() const;
   // An end-of-generation token was accepted, or the value is complete and nothing may follow.
   bool is_finished() const;
+  // The next token continues a string value or key (for reporting where masking time goes).
+  bool in_string() const;
 
  private:
   void walk(const ByteTrie& trie, std::vector<uint8_t>& mask);
