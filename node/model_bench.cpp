@@ -1,7 +1,6 @@
 // `edgenode model bench`: prompt processing and generation speed, and how close generation
 // comes to the memory-bandwidth bound (every decode step reads every weight matrix once).
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <random>
 
@@ -16,10 +15,6 @@ namespace edgenode::node {
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t m = v.size() / 2;
@@ -31,22 +26,16 @@ struct BenchRun {
   double tg_tps;
 };
 
-// pp: the whole prompt in one evaluation. tg: n single-token steps from an empty cache
-// (as llama-bench's tg test), each step feeding back a token.
+// One generation through the same path a pipeline uses: pp is the prompt evaluated in one
+// batch, tg the n single-token decode steps that follow it (greedy, never stopping early).
 Result<BenchRun> run_once(engine::Model& m, const std::vector<int32_t>& prompt, int n_gen) {
-  auto start = std::chrono::steady_clock::now();
-  auto logits = m.evaluate(prompt, 0, false);
-  if (!logits) return logits.error();
-  const double pp_s = seconds_since(start);
-  start = std::chrono::steady_clock::now();
-  std::vector<int32_t> token = {prompt.front()};
-  for (int i = 0; i < n_gen; ++i) {
-    auto step = m.evaluate(token, i, false);
-    if (!step) return step.error();
-    token[0] = static_cast<int32_t>(std::max_element(step->begin(), step->end()) - step->begin());
-  }
-  const double tg_s = seconds_since(start);
-  return BenchRun{prompt.size() / pp_s, n_gen / tg_s};
+  engine::GenerateRequest request;
+  request.tokens = prompt;
+  request.max_tokens = n_gen + 1;  // the last sampled token is not fed back: n_gen decode steps
+  request.stop_at_eog = false;
+  auto result = m.generate(request);
+  if (!result) return result.error();
+  return BenchRun{prompt.size() / (result->prompt_ms / 1e3), n_gen / (result->generate_ms / 1e3)};
 }
 
 }  // namespace
@@ -71,8 +60,8 @@ void add_model_bench_command(CLI::App& model, int& exit_code) {
     load.threads = opts->threads;
     auto m = load_model_or_report(load, exit_code);
     if (!m) return;
-    if (opts->n_prompt > m->context_length() || opts->n_gen > m->context_length()) {
-      exit_code = report_error(bad_input("-p and -n must fit the context of " + std::to_string(m->context_length())));
+    if (opts->n_prompt + opts->n_gen > m->context_length()) {
+      exit_code = report_error(bad_input("-p plus -n must fit the context of " + std::to_string(m->context_length())));
       return;
     }
     std::mt19937 rng(1234);
