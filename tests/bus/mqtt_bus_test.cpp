@@ -7,6 +7,11 @@
 #include <map>
 #include <thread>
 
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char** environ;
+
 #include "bus/mqtt_bus.h"
 #include "bus_test_util.h"
 #include "support/mosquitto_broker.h"
@@ -325,6 +330,48 @@ TEST(MqttBus, PauseInputHoldsMessagesUntilResume) {
   EXPECT_FALSE(sub->events.wait_messages(base + 1, 300ms)) << "delivered while paused";
   sub->bus->resume_input();
   EXPECT_TRUE(sub->events.wait_messages(base + 20));
+}
+
+TEST(MqttBus, PersistentSessionKeepsSubscriptionsAndQueuedMessages) {
+  auto broker = start_broker();
+  ASSERT_TRUE(broker);
+  auto persistent = options_for(*broker, "durable-consumer");
+  persistent.persistent_session = true;
+  persistent.session_expiry_s = 300;
+  {
+    auto first = connect(persistent, {{"queue/#", 1}});
+    ASSERT_TRUE(first);
+  }  // a clean disconnect; the session stays on the broker
+  auto pub = connect(options_for(*broker, "pub"));
+  ASSERT_TRUE(pub);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pub->bus->publish(message("queue/x", "q" + std::to_string(i), 1)).ok());
+  // The same client id comes back without subscribing: the broker still has its
+  // subscription and the messages queued while it was away.
+  auto again = connect(persistent);
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(again->events.wait_payload("q4"));
+  EXPECT_EQ(again->events.message_count(), 5u);
+}
+
+TEST(MqttBus, LastWillAnnouncesOfflineWhenTheNodeDies) {
+  auto broker = start_broker();
+  ASSERT_TRUE(broker);
+  auto watcher = connect(options_for(*broker, "watcher"), {{"edgenode/+/status", 1}});
+  ASSERT_TRUE(watcher);
+  // A separate process (not fork: the test process already runs threads).
+  std::vector<std::string> args{EDGENODE_WILL_NODE, broker->url(), "node-1", "edgenode/node-1/status"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t child = -1;
+  ASSERT_EQ(posix_spawn(&child, argv[0], nullptr, nullptr, argv.data(), environ), 0);
+  ASSERT_TRUE(watcher->events.wait_payload("online"));
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the node process failed before dying, exit code " << WEXITSTATUS(status);
+  ASSERT_TRUE(watcher->events.wait_payload("offline"));
+  auto last = watcher->events.messages().back();
+  EXPECT_EQ(last.topic, "edgenode/node-1/status");
 }
 
 TEST(MqttBus, RejectsBadOptionsAndTopics) {
