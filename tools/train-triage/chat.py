@@ -1,6 +1,6 @@
 """The model's chat format: control tokens, the Jinja chat template, and the prompt text.
 
-The pipeline in configs/demo.yaml renders the same system and user text, so what the model
+The pipeline in configs/demo.yaml renders the same user text, so what the model
 is trained on is exactly what edgenode feeds it.
 """
 
@@ -18,7 +18,8 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|assistant|>{% endif %}"
 )
 
-SYSTEM = "Triage the machine reading. Answer in JSON."
+# The whole prompt is one user message (no system message: every token of prompt costs
+# compute on every message, in training and at the edge).
 USER_FORMAT = ("machine {machine} vibration {vibration} mm/s temperature {temperature} C "
                "current {current} A pressure {pressure} bar trend {trend}")
 
@@ -44,14 +45,10 @@ def answer_text(verdict):
                       separators=(",", ":"))
 
 
-def prompt_segments(reading, with_system=True, rng=None):
+def prompt_segments(reading, rng=None):
     """The prompt as (is_control, text) segments, ending with the assistant marker."""
-    segments = []
-    if with_system:
-        segments += [(True, ROLE_TOKENS["system"]), (False, SYSTEM), (True, END)]
-    segments += [(True, ROLE_TOKENS["user"]), (False, user_text(reading, rng)), (True, END),
-                 (True, ROLE_TOKENS["assistant"])]
-    return segments
+    return [(True, ROLE_TOKENS["user"]), (False, user_text(reading, rng)), (True, END),
+            (True, ROLE_TOKENS["assistant"])]
 
 
 def render_chat(messages, add_generation_prompt):
@@ -61,7 +58,7 @@ def render_chat(messages, add_generation_prompt):
 
 def training_example(row, rng):
     """(prompt segments, answer segments) for one labelled reading."""
-    prompt = prompt_segments(row["reading"], with_system=rng.random() < 0.8, rng=rng)
+    prompt = prompt_segments(row["reading"], rng=rng)
     answer = [(False, answer_text(row["verdict"])), (True, END)]
     return prompt, answer
 

@@ -15,11 +15,11 @@ from torch import nn
 @dataclass
 class Config:
     n_vocab: int
-    n_embd: int = 128
+    n_embd: int = 64
     n_layer: int = 4
     n_head: int = 4
     n_head_kv: int = 2
-    n_ff: int = 384
+    n_ff: int = 256
     context: int = 256
     rope_base: float = 10000.0
     rms_eps: float = 1e-5
