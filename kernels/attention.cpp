@@ -1,5 +1,6 @@
 // Attention of one query position over a window of cached positions, F32 throughout.
-// Query head h reads kv head h / (n_head / n_head_kv) (grouped-query attention).
+// Query head h reads kv head h / (n_head / n_head_kv) (grouped-query attention). The dot
+// products and the weighted sum of values run on the best ISA's table.
 #include <cstddef>
 
 #include "kernels/kernels.h"
@@ -13,19 +14,11 @@ void attention(const float* q, const float* k, const float* v, float* out, float
   const int n_kv = kv_end - kv_begin;
   const KernelTable& kt = best();
   for (int h = 0; h < n_head; ++h) {
-    const float* qh = q + static_cast<size_t>(h) * head_dim;
     const size_t kv_offset = static_cast<size_t>(h / group) * head_dim;
-    for (int j = 0; j < n_kv; ++j) {
-      scores[j] = kt.dot_f32(qh, k + (kv_begin + j) * kv_stride + kv_offset, head_dim) * scale;
-    }
+    const size_t first = static_cast<size_t>(kv_begin) * kv_stride + kv_offset;
+    kt.dot_rows_f32(q + static_cast<size_t>(h) * head_dim, k + first, kv_stride, n_kv, head_dim, scale, scores);
     softmax(scores, n_kv);
-    float* oh = out + static_cast<size_t>(h) * head_dim;
-    for (int d = 0; d < head_dim; ++d) oh[d] = 0.0f;
-    for (int j = 0; j < n_kv; ++j) {
-      const float* vj = v + (kv_begin + j) * kv_stride + kv_offset;
-      const float s = scores[j];
-      for (int d = 0; d < head_dim; ++d) oh[d] += s * vj[d];
-    }
+    kt.weighted_rows_f32(scores, v + first, kv_stride, n_kv, head_dim, out + static_cast<size_t>(h) * head_dim);
   }
 }
 

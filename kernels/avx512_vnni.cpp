@@ -334,8 +334,43 @@ float dot_f32(const float* a, const float* b, int n) {
   return sum;
 }
 
+void dot_rows_f32(const float* q, const float* k, size_t stride, int n_rows, int n, float scale, float* scores) {
+  for (int r = 0; r < n_rows; ++r) scores[r] = dot_f32(q, k + r * stride, n) * scale;
+}
+
+// Columns in chunks of 64 (then 16, then 1) whose sums stay in registers across all rows.
+void weighted_rows_f32(const float* w, const float* v, size_t stride, int n_rows, int n, float* out) {
+  int i = 0;
+  for (; i + 64 <= n; i += 64) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int r = 0; r < n_rows; ++r) {
+      const __m512 wr = _mm512_set1_ps(w[r]);
+      const float* vr = v + r * stride + i;
+      a0 = _mm512_fmadd_ps(wr, _mm512_loadu_ps(vr), a0);
+      a1 = _mm512_fmadd_ps(wr, _mm512_loadu_ps(vr + 16), a1);
+      a2 = _mm512_fmadd_ps(wr, _mm512_loadu_ps(vr + 32), a2);
+      a3 = _mm512_fmadd_ps(wr, _mm512_loadu_ps(vr + 48), a3);
+    }
+    _mm512_storeu_ps(out + i, a0);
+    _mm512_storeu_ps(out + i + 16, a1);
+    _mm512_storeu_ps(out + i + 32, a2);
+    _mm512_storeu_ps(out + i + 48, a3);
+  }
+  for (; i + 16 <= n; i += 16) {
+    __m512 a = _mm512_setzero_ps();
+    for (int r = 0; r < n_rows; ++r) a = _mm512_fmadd_ps(_mm512_set1_ps(w[r]), _mm512_loadu_ps(v + r * stride + i), a);
+    _mm512_storeu_ps(out + i, a);
+  }
+  for (; i < n; ++i) {
+    float a = 0.0f;
+    for (int r = 0; r < n_rows; ++r) a = std::fma(w[r], v[r * stride + i], a);
+    out[i] = a;
+  }
+}
+
 }  // namespace
 
-const KernelTable kAvx512VnniTable{Isa::avx512_vnni, quantize_row_q8, dot_q8, matvec_q8, matmul_q8, dot_f32};
+const KernelTable kAvx512VnniTable{Isa::avx512_vnni, quantize_row_q8, dot_q8,       matvec_q8,
+                                   matmul_q8,         dot_f32,         dot_rows_f32, weighted_rows_f32};
 
 }  // namespace edgenode::kernels

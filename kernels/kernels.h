@@ -41,6 +41,10 @@ struct KernelTable {
   void (*matmul_q8)(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int n_tokens, int ldy,
                     int row_begin, int row_end);
   float (*dot_f32)(const float* a, const float* b, int n);
+  // Attention's two halves over rows r < n_rows of a matrix with row stride `stride` floats:
+  // scores[r] = dot(q, k row r) * scale, and out[i] = sum over r of w[r] * v[r][i], i < n.
+  void (*dot_rows_f32)(const float* q, const float* k, size_t stride, int n_rows, int n, float scale, float* scores);
+  void (*weighted_rows_f32)(const float* w, const float* v, size_t stride, int n_rows, int n, float* out);
 };
 
 // The best table for this CPU (filled once, on first use).

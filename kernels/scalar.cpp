@@ -43,8 +43,20 @@ float dot_f32(const float* a, const float* b, int n) {
   return acc;
 }
 
+void dot_rows_f32(const float* q, const float* k, size_t stride, int n_rows, int n, float scale, float* scores) {
+  for (int r = 0; r < n_rows; ++r) scores[r] = dot_f32(q, k + r * stride, n) * scale;
+}
+
+void weighted_rows_f32(const float* w, const float* v, size_t stride, int n_rows, int n, float* out) {
+  for (int i = 0; i < n; ++i) out[i] = 0.0f;
+  for (int r = 0; r < n_rows; ++r) {
+    for (int i = 0; i < n; ++i) out[i] += w[r] * v[r * stride + i];
+  }
+}
+
 }  // namespace
 
-const KernelTable kScalarTable{Isa::scalar, quantize_row_q8, dot_q8, matvec_q8, matmul_q8, dot_f32};
+const KernelTable kScalarTable{Isa::scalar, quantize_row_q8, dot_q8,       matvec_q8,
+                               matmul_q8,   dot_f32,         dot_rows_f32, weighted_rows_f32};
 
 }  // namespace edgenode::kernels

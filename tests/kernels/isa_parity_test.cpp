@@ -183,6 +183,38 @@ TEST(IsaParity, DotF32AgreesWithinRounding) {
   }
 }
 
+TEST(IsaParity, AttentionRowKernelsAgreeWithinRounding) {
+  std::mt19937 rng(8);
+  const KernelTable* all[8];
+  const int count = available(all, 8);
+  for (const int n : {8, 15, 64, 80, 128}) {
+    const int rows = 37;
+    const size_t stride = static_cast<size_t>(n) + 5;
+    const auto q = random_floats(n, rng), m = random_floats(rows * stride, rng), w = random_floats(rows, rng);
+    for (int i = 0; i < count; ++i) {
+      std::vector<float> scores(rows), out(n);
+      all[i]->dot_rows_f32(q.data(), m.data(), stride, rows, n, 0.125f, scores.data());
+      all[i]->weighted_rows_f32(w.data(), m.data(), stride, rows, n, out.data());
+      for (int r = 0; r < rows; ++r) {
+        double exact = 0.0, magnitude = 0.0;
+        for (int c = 0; c < n; ++c) {
+          exact += static_cast<double>(q[c]) * m[r * stride + c];
+          magnitude += std::fabs(static_cast<double>(q[c]) * m[r * stride + c]);
+        }
+        EXPECT_NEAR(scores[r], 0.125 * exact, 0.125 * (1e-6 * magnitude + 1e-7)) << isa_name(all[i]->isa);
+      }
+      for (int c = 0; c < n; ++c) {
+        double exact = 0.0, magnitude = 0.0;
+        for (int r = 0; r < rows; ++r) {
+          exact += static_cast<double>(w[r]) * m[r * stride + c];
+          magnitude += std::fabs(static_cast<double>(w[r]) * m[r * stride + c]);
+        }
+        EXPECT_NEAR(out[c], exact, 1e-6 * magnitude + 1e-7) << isa_name(all[i]->isa) << " column " << c;
+      }
+    }
+  }
+}
+
 TEST(IsaParity, DequantizeIsExact) {
   std::mt19937 rng(7);
   const auto q = random_blocks(4, rng, -128);
