@@ -334,8 +334,33 @@ float dot_f32(const float* a, const float* b, int n) {
   return sum;
 }
 
+// Four rows at a time when n is a multiple of 16, so their horizontal sums share one
+// transpose instead of four separate reductions.
 void dot_rows_f32(const float* q, const float* k, size_t stride, int n_rows, int n, float scale, float* scores) {
-  for (int r = 0; r < n_rows; ++r) scores[r] = dot_f32(q, k + r * stride, n) * scale;
+  int r = 0;
+  if (n % 16 == 0) {
+    for (; r + 4 <= n_rows; r += 4) {
+      const float* k0 = k + r * stride;
+      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int c = 0; c < n; c += 16) {
+        const __m512 qv = _mm512_loadu_ps(q + c);
+        a0 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k0 + c), a0);
+        a1 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k0 + stride + c), a1);
+        a2 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k0 + 2 * stride + c), a2);
+        a3 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k0 + 3 * stride + c), a3);
+      }
+      // Per 128-bit lane: [a0, a1, a2, a3] partial sums; then the four lanes are added.
+      const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+      const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+      const __m512d abd = _mm512_castps_pd(ab), cdd = _mm512_castps_pd(cd);
+      const __m512 u = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(abd, cdd)),
+                                     _mm512_castpd_ps(_mm512_unpackhi_pd(abd, cdd)));
+      const __m256 half = _mm256_add_ps(_mm512_castps512_ps256(u), _mm512_extractf32x8_ps(u, 1));
+      const __m128 sums = _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
+      _mm_storeu_ps(scores + r, _mm_mul_ps(sums, _mm_set1_ps(scale)));
+    }
+  }
+  for (; r < n_rows; ++r) scores[r] = dot_f32(q, k + r * stride, n) * scale;
 }
 
 // Columns in chunks of 64 (then 16, then 1) whose sums stay in registers across all rows.
