@@ -1,7 +1,11 @@
 // Model::generate: prompt, then one token per step until a stop condition, streaming
 // whole UTF-8 characters and holding back text that may be the start of a stop string.
 #include <chrono>
+#include <limits>
+#include <optional>
 #include <random>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/model/sampler.h"
 #include "engine/model/stop_strings.h"
@@ -17,6 +21,20 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
+const grammar::TokenTrie& TransformerModel::token_trie() {
+  if (!token_trie_) {
+    std::vector<std::string> pieces(hp_.n_vocab);
+    std::vector<int32_t> eog;
+    for (int32_t id = 0; id < tokenizer_->n_vocab(); ++id) {
+      if (tokenizer_->is_eog(id)) eog.push_back(id);
+      // Control tokens never appear inside JSON: an empty piece is never allowed.
+      if (tokenizer_->type(id) != TokenType::control) pieces[id] = tokenizer_->piece(id, false);
+    }
+    token_trie_ = std::make_unique<grammar::TokenTrie>(pieces, eog);
+  }
+  return *token_trie_;
+}
+
 Result<GenerateResult> TransformerModel::generate(const GenerateRequest& request, const PieceCallback& on_piece) {
   if (request.max_tokens < 0) return bad_input("max_tokens must not be negative");
   GenerateResult result;
@@ -25,6 +43,17 @@ Result<GenerateResult> TransformerModel::generate(const GenerateRequest& request
                              : tokenizer_->encode(request.prompt, request.add_bos && tokenizer_->add_bos_default(),
                                                   request.parse_special);
   EDGENODE_TRY(check_tokens(result.prompt_tokens, 0));
+
+  std::optional<grammar::JsonSchemaGrammar> schema_grammar;
+  std::optional<grammar::GrammarMatcher> matcher;
+  if (request.json_schema) {
+    const auto schema = nlohmann::json::parse(*request.json_schema, nullptr, false);
+    if (schema.is_discarded()) return bad_input("json_schema is not valid JSON");
+    auto compiled = grammar::JsonSchemaGrammar::compile(schema);
+    if (!compiled) return Error{"json_schema: " + compiled.error().message, compiled.error().kind};
+    schema_grammar.emplace(std::move(*compiled));
+    matcher.emplace(*schema_grammar, token_trie());
+  }
 
   const auto prompt_start = std::chrono::steady_clock::now();
   forward(result.prompt_tokens, 0, logits_.data(), false);
@@ -51,8 +80,20 @@ Result<GenerateResult> TransformerModel::generate(const GenerateRequest& request
   result.stop_reason = "length";
   int pos = static_cast<int>(result.prompt_tokens.size());
   for (int step = 0; step < request.max_tokens; ++step) {
+    if (matcher) {
+      matcher->allowed(grammar_mask_);
+      for (int i = 0; i < hp_.n_vocab; ++i)
+        if (!grammar_mask_[i]) logits_[i] = -std::numeric_limits<float>::infinity();
+    }
     const int32_t id = sampler.sample(logits_, history, rng);
-    if (request.stop_at_eog && tokenizer_->is_eog(id)) {
+    if (matcher) {
+      auto accepted = matcher->accept(id);
+      if (!accepted) return Error{"constrained decoding: " + accepted.error().message, ErrorKind::internal};
+      if (tokenizer_->is_eog(id)) {  // allowed only once the value is complete
+        result.stop_reason = "schema_complete";
+        break;
+      }
+    } else if (request.stop_at_eog && tokenizer_->is_eog(id)) {
       result.stop_reason = "eog";
       break;
     }
@@ -67,6 +108,10 @@ Result<GenerateResult> TransformerModel::generate(const GenerateRequest& request
     if (!show(result.text.size() - stops.held_back(result.text))) {
       cancelled = true;
       result.stop_reason = "cancelled";
+      break;
+    }
+    if (matcher && matcher->is_finished()) {
+      result.stop_reason = "schema_complete";
       break;
     }
     if (step + 1 == request.max_tokens) break;

@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "engine/gguf/gguf.h"
+#include "engine/grammar/grammar.h"
 #include "engine/model/arch/architecture.h"
 #include "engine/model/model_info.h"
 #include "engine/model/run_state.h"
@@ -43,6 +44,9 @@ class TransformerModel final : public Model {
   // every token (logits holds tokens.size() * n_vocab floats) when all_positions.
   void forward(std::span<const int32_t> tokens, int pos, float* logits, bool all_positions);
 
+  // The vocabulary as constrained decoding sees it, built on the first request with a schema.
+  const grammar::TokenTrie& token_trie();
+
   GgufFile file_;  // mapped for the model's lifetime: weights may point into it
   std::unique_ptr<Tokenizer> tokenizer_;
   ModelInfo info_;
@@ -54,6 +58,8 @@ class TransformerModel final : public Model {
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::unique_ptr<RunState> state_;
   std::vector<float> logits_;  // (n_vocab) of the latest step
+  std::unique_ptr<grammar::TokenTrie> token_trie_;
+  std::vector<uint8_t> grammar_mask_;  // (n_vocab) tokens the grammar allows next
 };
 
 }  // namespace edgenode::engine

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/engine.h"
 #include "engine/gguf/gguf.h"
 #include "engine/gguf/dequantize.h"
@@ -204,6 +206,39 @@ TEST(ModelRun, StopStringCutsTheTextAndStreamingMatches) {
   EXPECT_EQ(cut->stop_reason, "stop");
   EXPECT_EQ(cut->text, full->text.substr(0, expected_end));
   EXPECT_EQ(streamed, cut->text);
+}
+
+// With a JSON Schema the random model's garbage becomes a valid instance, whatever the seed.
+TEST(ModelRun, JsonSchemaConstrainsSampledOutput) {
+  auto m = load(generated(small_llama("q8_0"), "llama-q8_0.gguf"));
+  ASSERT_TRUE(m);
+  const nlohmann::json schema = {
+      {"type", "object"},
+      {"properties",
+       {{"status", {{"enum", {"ok", "watch", "alarm"}}}}, {"level", {{"type", "integer"}}}}},
+      {"required", {"status", "level"}},
+      {"additionalProperties", false}};
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    GenerateRequest r;
+    r.tokens = some_tokens(4, 600);
+    r.max_tokens = 40;
+    r.sampling.temperature = 1.0f;
+    r.sampling.seed = seed;
+    r.json_schema = schema.dump();
+    auto out = m->generate(r);
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    ASSERT_EQ(out->stop_reason, "schema_complete") << out->text;
+    const auto value = nlohmann::json::parse(out->text, nullptr, false);
+    ASSERT_FALSE(value.is_discarded()) << out->text;
+    EXPECT_TRUE(value["status"] == "ok" || value["status"] == "watch" || value["status"] == "alarm") << out->text;
+    EXPECT_TRUE(value["level"].is_number_integer()) << out->text;
+  }
+  GenerateRequest bad;
+  bad.tokens = some_tokens(4, 600);
+  bad.json_schema = "{not json";
+  auto rejected = m->generate(bad);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error().kind, ErrorKind::bad_input);
 }
 
 // Every weight type the loader converts: the model loads, runs, and stays close to the same
