@@ -191,6 +191,7 @@ Result<void> MosquittoBroker::write_config() {
     fs::create_directories(store);
     conf << "persistence true\npersistence_location " << store.string() << "/\n"
          << "autosave_interval 1\n";
+    if (options_.save_every_change) conf << "autosave_on_changes true\n";
   }
   return write_file(dir_ / "mosquitto.conf", conf.str());
 }

@@ -23,6 +23,9 @@ struct MosquittoBrokerOptions {
   bool tls = false;                  // listener speaks TLS with a test CA
   bool require_client_cert = false;  // mutual TLS (implies tls)
   bool persistence = false;          // on-disk persistence, saved every second
+  // With persistence: save after every change instead (queued messages survive a kill -9
+  // except those received after the last save). Slower; for durability tests.
+  bool save_every_change = false;
 };
 
 class MosquittoBroker {
