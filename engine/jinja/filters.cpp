@@ -180,6 +180,26 @@ Value sum_items(Interpreter& in, const Value& operand, CallArgs& args) {
   return total;
 }
 
+// tojson(indent=None, ensure_ascii=False, sort_keys=False, separators=None).
+JsonFormat json_format(const CallArgs& args) {
+  JsonFormat format;
+  Value indent = args.get(0, "indent");
+  if (!indent.is_undefined() && !indent.is_none() && !indent.is_int()) fail("tojson indent must be an integer");
+  if (indent.is_int()) format.indent = static_cast<int>(std::clamp<int64_t>(indent.as_int(), 0, 64));
+  format.ensure_ascii = flag(args.get(99, "ensure_ascii"), false);
+  format.sort_keys = flag(args.get(99, "sort_keys"), false);
+  Value separators = args.get(99, "separators");
+  if (!separators.is_undefined() && !separators.is_none()) {
+    if (!separators.is_array() || separators.as_array().size() != 2 || !separators.as_array()[0].is_string() ||
+        !separators.as_array()[1].is_string()) {
+      fail("tojson separators must be a pair of strings");
+    }
+    format.item_separator = separators.as_array()[0].as_string();
+    format.key_separator = separators.as_array()[1].as_string();
+  }
+  return format;
+}
+
 }  // namespace
 
 Value apply_filter(Interpreter& in, const std::string& name, const Value& v, CallArgs& args) {
@@ -190,7 +210,7 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
   if (name == "rstrip") return Value(strip_chars(text_of(v), args.get(0, "chars"), false, true));
   if (name == "upper") return Value(to_upper(text_of(v)));
   if (name == "lower") return Value(to_lower(text_of(v)));
-  if (name == "title") return Value(title_words(text_of(v)));
+  if (name == "title") return Value(title_case(text_of(v)));
   if (name == "capitalize") return Value(capitalize(text_of(v)));
   if (name == "e" || name == "escape") return Value(html_escape(text_of(v)));
   if (name == "length" || name == "count") {
@@ -200,12 +220,7 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
     if (v.is_undefined()) return Value(int64_t{0});
     fail("object of type " + v.type_name() + " has no length");
   }
-  if (name == "tojson") {
-    Value indent = args.get(0, "indent");
-    if (!indent.is_undefined() && !indent.is_none() && !indent.is_int()) fail("tojson indent must be an integer");
-    int width = indent.is_int() ? static_cast<int>(std::clamp<int64_t>(indent.as_int(), 0, 64)) : -1;
-    return Value(dump_json(v, width));
-  }
+  if (name == "tojson") return Value(dump_json(v, json_format(args)));
   if (name == "default" || name == "d") {
     bool falsy_too = flag(args.get(1, "boolean"), false);
     if (v.is_undefined() || (falsy_too && !v.truthy())) {
@@ -222,7 +237,7 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
     for (const Value& item : items_of(v, name)) {
       if (!first) out += sep.is_undefined() ? "" : sep.str();
       first = false;
-      out += attribute.is_undefined() ? item.str() : attribute_of(item, attribute_name(attribute)).str();
+      out += attribute.is_undefined() ? item.text() : attribute_of(item, attribute_name(attribute)).text();
       in.check_size(Value(out.size() > in.limits().max_output_bytes ? out : std::string()));
     }
     return Value(std::move(out));

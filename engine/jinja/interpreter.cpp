@@ -464,7 +464,7 @@ Value Interpreter::eval_binary(const Expr& e) {
   Value a = eval(*e.children[0]);
   Value b = eval(*e.children[1]);
 
-  if (op == "~") return Value((a.is_none() ? "None" : a.str()) + (b.is_none() ? "None" : b.str()));
+  if (op == "~") return Value(a.text() + b.text());
   if (op == "==") return Value(values_equal(a, b));
   if (op == "!=") return Value(!values_equal(a, b));
   if (op == "<") return Value(value_less(a, b));
@@ -492,7 +492,8 @@ Value Interpreter::eval_binary(const Expr& e) {
   }
 
   if (op == "+") {
-    if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+    // As the reference renderer: one string operand makes + a concatenation.
+    if (a.is_string() || b.is_string()) return Value(a.text() + b.text());
     if (a.is_array() && b.is_array()) {
       Array out = a.as_array();
       out.insert(out.end(), b.as_array().begin(), b.as_array().end());

@@ -1,5 +1,6 @@
-// tojson as chat templates expect it: Python's json.dumps with ensure_ascii=False, keys in
-// insertion order, separators ", " and ": " without indent and "," and ": " with it.
+// tojson as the reference renderer writes it, which follows Python's json.dumps with
+// ensure_ascii=False: keys in insertion order, separators ", " and ": " on one line and
+// "," and ": " with an indent; numbers as JavaScript prints them.
 #pragma once
 
 #include <string>
@@ -8,7 +9,16 @@
 
 namespace edgenode::engine::jinja {
 
-// indent < 0 means a single line. Undefined dumps as null; callables are an error.
-std::string dump_json(const Value& v, int indent);
+struct JsonFormat {
+  int indent = -1;                // < 0: one line
+  bool ensure_ascii = false;      // escape everything from U+007F as \uXXXX (UTF-16 units)
+  bool sort_keys = false;
+  std::string item_separator;     // empty: the default for the indent
+  std::string key_separator;      // empty: ": "
+  bool undefined_as_null = true;  // false prints "undefined", as when a list is printed
+};
+
+// Callables are an error.
+std::string dump_json(const Value& v, const JsonFormat& format);
 
 }  // namespace edgenode::engine::jinja

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "engine/jinja/error.h"
+#include "engine/jinja/utf8.h"
 
 namespace edgenode::engine::jinja {
 namespace {
@@ -65,11 +66,11 @@ class Lexer {
   void emit_text(std::string_view text, bool strip_trailing) {
     size_t begin = 0, end = text.size();
     if (strip_next_leading_) {
-      while (begin < end && is_space(text[begin])) ++begin;
+      for (size_t n; begin < end && (n = js_whitespace_at(text, begin)) != 0;) begin += n;
       strip_next_leading_ = false;
     }
     if (strip_trailing) {
-      while (end > begin && is_space(text[end - 1])) --end;
+      for (size_t n; end > begin && (n = js_whitespace_before(text.substr(0, end), end)) != 0;) end -= n;
     }
     if (end > begin) tokens_.push_back({TokenKind::text, std::string(text.substr(begin, end - begin)), pos_});
   }
@@ -218,6 +219,7 @@ class Lexer {
           case 'r': value += '\r'; break;
           case 'b': value += '\b'; break;
           case 'f': value += '\f'; break;
+          case 'v': value += '\v'; break;
           case '\\': value += '\\'; break;
           case '\'': value += '\''; break;
           case '"': value += '"'; break;

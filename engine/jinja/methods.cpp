@@ -37,7 +37,7 @@ Value string_method(const Value& self, const std::string& name) {
   }
   if (name == "upper") return bind([](const std::string& t, CallArgs&) { return Value(to_upper(t)); });
   if (name == "lower") return bind([](const std::string& t, CallArgs&) { return Value(to_lower(t)); });
-  if (name == "title") return bind([](const std::string& t, CallArgs&) { return Value(to_title(t)); });
+  if (name == "title") return bind([](const std::string& t, CallArgs&) { return Value(title_case(t)); });
   if (name == "capitalize") return bind([](const std::string& t, CallArgs&) { return Value(capitalize(t)); });
   if (name == "startswith" || name == "endswith") {
     bool start = name == "startswith";
@@ -94,7 +94,7 @@ Value string_method(const Value& self, const std::string& name) {
       for (const Value& item : items.as_array()) {
         if (!first) out += t;
         first = false;
-        out += item.str();
+        out += item.text();
       }
       return Value(std::move(out));
     });

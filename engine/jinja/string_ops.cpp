@@ -15,20 +15,45 @@ namespace {
 
 bool is_py_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
+bool all_whitespace(const std::string& chars) {
+  for (size_t i = 0; i < chars.size();) {
+    size_t n = js_whitespace_at(chars, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string strip_chars(std::string_view s, const Value& chars, bool left, bool right) {
-  auto strip_this = [&](char c) {
-    if (chars.is_undefined() || chars.is_none()) return is_py_space(c);
-    if (!chars.is_string()) fail("strip arg must be None or str, not " + chars.type_name());
-    return chars.as_string().find(c) != std::string::npos;
-  };
+  if (!chars.is_undefined() && !chars.is_none() && !chars.is_string()) {
+    fail("strip arg must be None or str, not " + chars.type_name());
+  }
   size_t begin = 0, end = s.size();
+  if (chars.is_string() && !all_whitespace(chars.as_string())) {
+    const std::string& set = chars.as_string();
+    if (left) {
+      while (begin < end && set.find(s[begin]) != std::string::npos) ++begin;
+    }
+    if (right) {
+      while (end > begin && set.find(s[end - 1]) != std::string::npos) --end;
+    }
+    return std::string(s.substr(begin, end - begin));
+  }
   if (left) {
-    while (begin < end && strip_this(s[begin])) ++begin;
+    while (begin < end) {
+      size_t n = js_whitespace_at(s, begin);
+      if (n == 0) break;
+      begin += n;
+    }
   }
   if (right) {
-    while (end > begin && strip_this(s[end - 1])) --end;
+    while (end > begin) {
+      size_t n = js_whitespace_before(s, end);
+      if (n == 0) break;
+      end -= n;
+    }
   }
   return std::string(s.substr(begin, end - begin));
 }
@@ -95,12 +120,6 @@ std::string map_case(std::string_view s, Choose choose) {
   return out;
 }
 
-bool is_letter(char32_t cp) {
-  locale_t loc = utf8_locale();
-  if (loc) return iswalpha_l(static_cast<wint_t>(cp), loc) != 0;
-  return cp < 0x80 && std::isalpha(static_cast<int>(cp));
-}
-
 }  // namespace
 
 std::string to_upper(std::string_view s) {
@@ -111,33 +130,22 @@ std::string to_lower(std::string_view s) {
   return map_case(s, [](char32_t) { return CaseOp::lower; });
 }
 
-std::string to_title(std::string_view s) {
-  bool previous_is_letter = false;
-  return map_case(s, [&](char32_t cp) {
-    bool letter = is_letter(cp);
-    CaseOp op = previous_is_letter ? CaseOp::lower : CaseOp::upper;
-    previous_is_letter = letter;
-    return op;
-  });
-}
-
-std::string title_words(std::string_view s) {
-  bool word_start = true;
-  return map_case(s, [&](char32_t cp) {
-    CaseOp op = word_start ? CaseOp::upper : CaseOp::lower;
-    word_start = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == '-' ||
-                 cp == '(' || cp == '{' || cp == '[' || cp == '<';
-    return op;
-  });
+std::string title_case(std::string_view s) {
+  std::string out(s);
+  auto is_word = [](unsigned char c) { return std::isalnum(c) || c == '_'; };
+  for (size_t i = 0; i < out.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(out[i]);
+    bool boundary = i == 0 || !is_word(static_cast<unsigned char>(out[i - 1]));
+    if (boundary && is_word(c)) out[i] = static_cast<char>(std::toupper(c));
+  }
+  return out;
 }
 
 std::string capitalize(std::string_view s) {
-  bool first = true;
-  return map_case(s, [&](char32_t) {
-    CaseOp op = first ? CaseOp::upper : CaseOp::lower;
-    first = false;
-    return op;
-  });
+  if (s.empty()) return std::string();
+  size_t first = utf8_char_length(s, 0);
+  std::string head = map_case(s.substr(0, first), [](char32_t) { return CaseOp::upper; });
+  return head + std::string(s.substr(first));
 }
 
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to, int64_t count) {

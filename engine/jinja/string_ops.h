@@ -1,5 +1,6 @@
-// Python str operations shared by filters (x|trim) and methods (x.strip()). Case mapping is
-// the C library's Unicode simple case mapping (one character to one character).
+// String operations shared by filters (x|trim) and methods (x.strip()), with the semantics
+// of the reference renderer where it differs from Python. Case mapping is the C library's
+// Unicode simple case mapping (one character to one character).
 #pragma once
 
 #include <string>
@@ -10,14 +11,16 @@
 
 namespace edgenode::engine::jinja {
 
-// strip/lstrip/rstrip: `chars` none or undefined means whitespace.
+// strip/lstrip/rstrip. Without `chars`, or with `chars` made only of whitespace, all
+// whitespace goes (JavaScript's trim, as the reference renderer does even for .strip('\n'));
+// other `chars` strip exactly those characters, as Python does.
 std::string strip_chars(std::string_view s, const Value& chars, bool left, bool right);
 std::string to_upper(std::string_view s);
 std::string to_lower(std::string_view s);
-// Python's str.title(): a letter after a non-letter is upper-cased, the rest lower-cased.
-std::string to_title(std::string_view s);
-// Jinja's title filter: words start after whitespace, '-', or an opening bracket.
-std::string title_words(std::string_view s);
+// As the reference renderer: the first ASCII word character after a non-word character is
+// upper-cased; nothing is lower-cased.
+std::string title_case(std::string_view s);
+// The first character upper-cased, the rest unchanged (as the reference renderer).
 std::string capitalize(std::string_view s);
 // str.replace(old, new, count); count < 0 replaces all.
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to, int64_t count);

