@@ -336,7 +336,9 @@ Value Interpreter::eval_node(const Expr& e) {
     }
     case ExprKind::unary: {
       Value v = eval(*e.children[0]);
-      if (e.name == "not") return Value(!v.truthy());
+      // As the reference renderer (JavaScript's !value): a list or dict is never "not",
+      // even when empty, although it is false in `if`.
+      if (e.name == "not") return Value(!v.truthy() && !v.is_array() && !v.is_object());
       if (!v.is_number() && !v.is_bool()) fail("bad operand type for unary " + e.name + ": " + v.type_name());
       if (e.name == "+") return v.is_bool() ? Value(v.as_int()) : v;
       if (v.is_float()) return Value(-v.as_double());
@@ -465,8 +467,10 @@ Value Interpreter::eval_binary(const Expr& e) {
   Value b = eval(*e.children[1]);
 
   if (op == "~") return Value(a.text() + b.text());
-  if (op == "==") return Value(values_equal(a, b));
-  if (op == "!=") return Value(!values_equal(a, b));
+  // none == undefined holds, as with the reference renderer's loose equality.
+  const bool both_missing = (a.is_none() || a.is_undefined()) && (b.is_none() || b.is_undefined());
+  if (op == "==") return Value(both_missing || values_equal(a, b));
+  if (op == "!=") return Value(!both_missing && !values_equal(a, b));
   if (op == "<") return Value(value_less(a, b));
   if (op == ">") return Value(value_less(b, a));
   if (op == "<=") return Value(!value_less(b, a));

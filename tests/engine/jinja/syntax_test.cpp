@@ -36,6 +36,9 @@ TEST(JinjaSyntax, ComparisonsLogicAndMembership) {
   EXPECT_EQ(render("{{ not 1 }} {{ not 0 }} {{ 0 or 'x' }} {{ 'y' and 'z' }} {{ '' or [] }}"), "false true x z []");
   EXPECT_EQ(render("{{ 'b' in 'abc' }} {{ 2 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 3 not in [1] }}"), "true true true true");
   EXPECT_EQ(render("{{ 'x' in missing }}"), "false");
+  // Quirks of the reference renderer that chat templates can hit.
+  EXPECT_EQ(render("{{ not [] }} {{ not {} }} {{ not '' }} {{ 'T' if [] else 'F' }} {{ missing == none }}"),
+            "false false true F true");
 }
 
 TEST(JinjaSyntax, IfElifElseAndTernary) {
