@@ -1,6 +1,8 @@
 // Measures how fast this machine streams memory into the cores: the bound that token
 // generation (which reads every weight once per token) is judged against.
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +19,7 @@ namespace {
 constexpr size_t kBufferBytes = size_t{256} << 20;  // far beyond any last-level cache
 constexpr int kRuns = 8;
 
+#if defined(__x86_64__)
 // Sums the buffer as 64-byte lines with 256-bit loads; four independent accumulators keep
 // several loads in flight. The sum is returned so the loads cannot be optimised away.
 __attribute__((target("avx2"))) uint64_t stream_avx2(const uint8_t* p, size_t bytes) {
@@ -32,6 +35,7 @@ __attribute__((target("avx2"))) uint64_t stream_avx2(const uint8_t* p, size_t by
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s);
   return lanes[0] + lanes[1] + lanes[2] + lanes[3];
 }
+#endif
 
 uint64_t stream_plain(const uint8_t* p, size_t bytes) {
   const auto* q = reinterpret_cast<const uint64_t*>(p);
@@ -44,8 +48,11 @@ uint64_t stream_plain(const uint8_t* p, size_t bytes) {
 }
 
 uint64_t stream(const uint8_t* p, size_t bytes) {
+#if defined(__x86_64__)
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2 ? stream_avx2(p, bytes) : stream_plain(p, bytes);
+  if (avx2) return stream_avx2(p, bytes);
+#endif
+  return stream_plain(p, bytes);
 }
 
 }  // namespace

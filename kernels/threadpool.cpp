@@ -7,7 +7,9 @@
 // Indices are claimed from a shared counter rather than bound to threads: the caller, once
 // done with index 0, runs any index no worker has picked up yet. On a loaded machine a
 // descheduled worker then delays nothing it has not started.
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <atomic>
 #include <thread>
@@ -23,7 +25,13 @@ namespace {
 // burning a core for long when the machine is oversubscribed.
 constexpr int kSpinIterations = 2000;
 
-inline void cpu_relax() { _mm_pause(); }
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 }  // namespace
 
