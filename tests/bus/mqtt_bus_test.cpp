@@ -305,9 +305,9 @@ TEST(MqttBus, StartsWhileBrokerDownAndConnectsLater) {
   auto broker = start_broker();
   ASSERT_TRUE(broker);
   broker->kill9();
+  BusEvents events;
   auto bus = MqttBus::create(options_for(*broker, "early"));
   ASSERT_TRUE(bus.ok());
-  BusEvents events;
   events.attach(**bus);
   ASSERT_TRUE((*bus)->start().ok());  // retrying in the background
   EXPECT_FALSE((*bus)->stats().connected);

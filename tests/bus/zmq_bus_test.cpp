@@ -48,6 +48,7 @@ void wait_until_linked(ZmqBus& out, BusEvents& in, const std::string& topic) {
 TEST(ZmqBus, PubSubOverIpcWithExactTopicMatching) {
   TempDir dir;
   const std::string endpoint = "ipc://" + (dir.path / "bus.sock").string();
+  BusEvents received, acks;  // before the buses, so their threads are gone before these
   ZmqOptions out_options;
   out_options.name = "zmq-out";
   out_options.output = ZmqOptions::Output::pub;
@@ -61,7 +62,6 @@ TEST(ZmqBus, PubSubOverIpcWithExactTopicMatching) {
   in_options.input_endpoint = endpoint;
   auto in = ZmqBus::create(in_options);
   ASSERT_TRUE(in.ok()) << in.error().message;
-  BusEvents received, acks;
   received.attach(**in);
   acks.attach(**out);
   ASSERT_TRUE((*in)->subscribe("sensors/+/temp", 0).ok());
@@ -94,6 +94,7 @@ TEST(ZmqBus, PubSubOverIpcWithExactTopicMatching) {
 }
 
 TEST(ZmqBus, PushPullOverTcpOnAPickedPort) {
+  BusEvents received;
   ZmqOptions in_options;
   in_options.name = "pull";
   in_options.input = ZmqOptions::Input::pull;
@@ -104,7 +105,6 @@ TEST(ZmqBus, PushPullOverTcpOnAPickedPort) {
   ASSERT_TRUE(in.ok()) << in.error().message;
   const std::string endpoint = (*in)->input_endpoint();
   ASSERT_EQ(endpoint.rfind("tcp://127.0.0.1:", 0), 0u) << endpoint;
-  BusEvents received;
   received.attach(**in);
   ASSERT_TRUE((*in)->start().ok());
 
@@ -137,13 +137,13 @@ TEST(ZmqBus, PushPullOverTcpOnAPickedPort) {
 
 TEST(ZmqBus, PauseHoldsPullInput) {
   TempDir dir;
+  BusEvents received;
   ZmqOptions in_options;
   in_options.input = ZmqOptions::Input::pull;
   in_options.input_endpoint = "ipc://" + (dir.path / "pull.sock").string();
   in_options.input_bind = true;
   auto in = ZmqBus::create(in_options);
   ASSERT_TRUE(in.ok()) << in.error().message;
-  BusEvents received;
   received.attach(**in);
   ASSERT_TRUE((*in)->subscribe("work/#", 0).ok());
   ASSERT_TRUE((*in)->start().ok());
