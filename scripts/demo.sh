@@ -43,10 +43,14 @@ mkdir -p "$DEMO_STATE_DIR"
 : > "$DEMO_STATE_DIR/pids.txt"
 
 PIDS=()  # started processes, in start order
-start() {  # start NAME LOGFILE CMD...: runs CMD in the background, remembers its pid
+start() {  # start NAME LOGFILE|- CMD...: runs CMD in the background (- keeps our stdout), remembers its pid
   local name="$1" log="$2"
   shift 2
-  "$@" >"$log" 2>&1 &
+  if [[ "$log" == "-" ]]; then
+    "$@" &
+  else
+    "$@" >"$log" 2>&1 &
+  fi
   PIDS+=("$!")
   echo "$! $name" >> "$DEMO_STATE_DIR/pids.txt"
 }
@@ -56,7 +60,7 @@ cleanup() {
   local status=$?
   [[ $stopping -eq 1 ]] && return
   stopping=1
-  trap '' INT TERM
+  trap "" INT TERM HUP
   # Newest first: the view and simulator, then the node (it drains), then the broker.
   local i pid waited
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
@@ -73,6 +77,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP  # the terminal went away
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -116,7 +121,7 @@ done
 ((online)) || { echo "demo: edgenode did not come online within 60 s, see $DEMO_STATE_DIR/edgenode.log" >&2; exit 1; }
 
 if [[ -n "$HEADLESS" ]]; then
-  start demo-view /dev/stdout "$VIEW" --url "$MQTT_URL" --plain
+  start demo-view - "$VIEW" --url "$MQTT_URL" --plain
 else
   echo "broker $MQTT_URL, logs in $DEMO_STATE_DIR; Ctrl-C stops the demo" >&2
 fi
@@ -130,6 +135,6 @@ if [[ -n "$HEADLESS" ]]; then
   start timer /dev/null sleep "$HEADLESS"
   wait "${PIDS[-1]}"
 else
-  start demo-view /dev/stdout "$VIEW" --url "$MQTT_URL"  # the live table, until Ctrl-C
+  start demo-view - "$VIEW" --url "$MQTT_URL"  # the live table, until Ctrl-C
   wait "${PIDS[-1]}" || true
 fi

@@ -72,55 +72,35 @@ std::string field(const std::string& line, const std::string& key) {
 
 bool is_running(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
 
-class DemoTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!fs::exists("/usr/sbin/mosquitto")) return;
-    run_ = new DemoRun(run_demo());
-  }
-  static void TearDownTestSuite() {
-    if (run_ != nullptr) fs::remove_all(run_->state_dir);
-    delete run_;
-    run_ = nullptr;
-  }
-  void SetUp() override {
-    if (run_ == nullptr) GTEST_SKIP() << "mosquitto is not installed (/usr/sbin/mosquitto)";
-  }
-  static std::string transcript() {
-    std::ostringstream out;
-    for (const auto& line : run_->lines) out << line << "\n";
-    return out.str();
-  }
-  static inline DemoRun* run_ = nullptr;
-};
-
-TEST_F(DemoTest, ScriptStopsCleanlyAfterTheHeadlessRun) {
-  EXPECT_EQ(run_->exit_status, 0) << transcript();
+std::string transcript(const DemoRun& run) {
+  std::ostringstream out;
+  for (const auto& line : run.lines) out << line << "\n";
+  return out.str();
 }
 
-TEST_F(DemoTest, EveryMachineGetsVerdicts) {
+void expect_verdicts_for_every_machine(const DemoRun& run) {
   std::map<std::string, int> results;
-  for (const auto& line : run_->lines) {
+  for (const auto& line : run.lines) {
     auto status = field(line, "status");
     if (status.empty()) continue;
     EXPECT_TRUE(status == "ok" || status == "watch" || status == "alarm") << line;
     ++results[field(line, "machine")];
   }
-  for (const auto& machine : kMachines) EXPECT_GE(results[machine], 5) << machine << "\n" << transcript();
+  for (const auto& machine : kMachines) EXPECT_GE(results[machine], 5) << machine << "\n" << transcript(run);
 }
 
-TEST_F(DemoTest, InjectedFaultsAreTriagedAlarm) {
+void expect_injected_faults_triaged_alarm(const DemoRun& run) {
   int faults = 0;
-  for (const auto& line : run_->lines) {
+  for (const auto& line : run.lines) {
     if (field(line, "injected_fault").empty() || field(line, "status").empty()) continue;
     ++faults;
     EXPECT_EQ(field(line, "status"), "alarm") << line;
   }
-  EXPECT_GE(faults, 3) << "too few injected faults reached the view\n" << transcript();
+  EXPECT_GE(faults, 3) << "too few injected faults reached the view\n" << transcript(run);
 }
 
-TEST_F(DemoTest, NothingIsLeftRunning) {
-  std::ifstream pids(run_->state_dir / "pids.txt");
+void expect_nothing_left_running(const DemoRun& run) {
+  std::ifstream pids(run.state_dir / "pids.txt");
   ASSERT_TRUE(pids) << "demo.sh did not record the processes it started";
   std::set<std::string> started;
   pid_t pid;
@@ -131,6 +111,26 @@ TEST_F(DemoTest, NothingIsLeftRunning) {
   }
   for (const char* expected : {"mosquitto", "edgenode", "sensor-sim", "demo-view"})
     EXPECT_TRUE(started.count(expected)) << expected << " was not started";
+}
+
+// One test, one demo run: the run takes half a minute, so its checks share it.
+TEST(Demo, HeadlessRunTriagesEveryMachineAndStopsCleanly) {
+  if (!fs::exists("/usr/sbin/mosquitto")) GTEST_SKIP() << "mosquitto is not installed (/usr/sbin/mosquitto)";
+  DemoRun run = run_demo();
+  EXPECT_EQ(run.exit_status, 0) << transcript(run);
+  {
+    SCOPED_TRACE("results arrive for every machine");
+    expect_verdicts_for_every_machine(run);
+  }
+  {
+    SCOPED_TRACE("injected faults are triaged alarm");
+    expect_injected_faults_triaged_alarm(run);
+  }
+  {
+    SCOPED_TRACE("no process is left behind");
+    expect_nothing_left_running(run);
+  }
+  fs::remove_all(run.state_dir);
 }
 
 }  // namespace
