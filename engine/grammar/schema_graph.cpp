@@ -9,7 +9,9 @@ namespace {
 
 // Object properties are tracked in a 64-bit mask.
 constexpr size_t kMaxProperties = 64;
-constexpr int kMaxSchemaDepth = 64;
+// Each nesting level takes one frame of the automaton's stack (32 frames, one more for a
+// key being matched), so deeper schemas could not be generated to the end.
+constexpr int kMaxSchemaDepth = 30;
 // Candidate literals of a value are tracked in a 64-bit mask too.
 constexpr size_t kMaxLiterals = 64;
 

@@ -90,6 +90,16 @@ TEST(JsonAutomaton, AnyOfTypeListsConstAndBooleans) {
   EXPECT_FALSE(accepts(numbers, "2"));
 }
 
+TEST(JsonAutomaton, DeepestAllowedSchemaCanBeCompleted) {
+  json deep = {{"type", "integer"}};
+  std::string text = "7";
+  for (int i = 0; i < 29; ++i) {
+    deep = {{"type", "array"}, {"items", deep}};
+    text = "[" + text + "]";
+  }
+  EXPECT_TRUE(accepts(deep, text));
+}
+
 TEST(JsonAutomaton, FreeFormObjectsAndAnyValues) {
   json schema = {{"type", "object"}, {"additionalProperties", {{"type", "number"}}}};
   EXPECT_TRUE(accepts(schema, R"({"a":1,"b c":2.5})"));
@@ -114,6 +124,11 @@ TEST(JsonSchemaGrammar, UnsupportedOrInvalidSchemasAreClearErrors) {
   bad = JsonSchemaGrammar::compile({{"type", "string"}, {"minLength", 5}, {"maxLength", 2}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message, "json schema #: minLength is greater than maxLength");
+  json deep = {{"type", "integer"}};
+  for (int i = 0; i < 40; ++i) deep = {{"type", "array"}, {"items", deep}};
+  bad = JsonSchemaGrammar::compile(deep);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("nested deeper than 30"), std::string::npos) << bad.error().message;
   bad = JsonSchemaGrammar::compile(json::array());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message, "json schema #: a schema must be an object or a boolean");
