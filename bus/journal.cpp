@@ -365,16 +365,22 @@ Result<std::vector<OutboxEntry>> Journal::outputs_for_bus(const std::string& bus
   return entries;
 }
 
-Result<void> Journal::output_acked(int64_t outbox_id) {
+Result<void> Journal::output_acked(int64_t outbox_id) { return outputs_acked({outbox_id}); }
+
+Result<void> Journal::outputs_acked(const std::vector<int64_t>& outbox_ids) {
+  if (outbox_ids.empty()) return {};
   std::lock_guard lock(mutex_);
   return in_transaction([&]() -> Result<void> {
-    auto row = statement("SELECT input_id, size FROM outbox WHERE id = ?");
-    if (!row) return row.error();
-    if ((*row)->bind(1, outbox_id).step() != SQLITE_ROW) return {};
-    const int64_t input_id = (*row)->integer(0);
-    const auto size = static_cast<uint64_t>((*row)->integer(1));
-    (*row)->reset();
-    return delete_output(outbox_id, input_id, size);
+    for (int64_t outbox_id : outbox_ids) {
+      auto row = statement("SELECT input_id, size FROM outbox WHERE id = ?");
+      if (!row) return row.error();
+      if ((*row)->bind(1, outbox_id).step() != SQLITE_ROW) continue;
+      const int64_t input_id = (*row)->integer(0);
+      const auto size = static_cast<uint64_t>((*row)->integer(1));
+      (*row)->reset();
+      EDGENODE_TRY(delete_output(outbox_id, input_id, size));
+    }
+    return {};
   });
 }
 

@@ -60,29 +60,40 @@ void OutboxSender::handle_connection(bool up) {
 }
 
 void OutboxSender::handle_ack(uint64_t token) {
-  int64_t outbox_id = 0;
   {
     // Taking the lock also waits for send_batch to record this token.
     std::lock_guard lock(mutex_);
     auto it = in_flight_.find(token);
     if (it == in_flight_.end()) return;
-    outbox_id = it->second;
+    acked_.push_back(it->second);
     in_flight_.erase(it);
     ++stats_.acked;
     pending_work_ = true;
   }
-  auto done = journal_.output_acked(outbox_id);
-  if (!done.ok()) spdlog::error("outbox ack not recorded bus={} error=\"{}\"", bus_.name(), done.error().message);
   wake_.notify_all();
+}
+
+void OutboxSender::record_acks() {
+  std::vector<int64_t> acked;
+  {
+    std::lock_guard lock(mutex_);
+    acked.swap(acked_);
+  }
+  auto done = journal_.outputs_acked(acked);
+  if (!done.ok()) spdlog::error("outbox acks not recorded bus={} error=\"{}\"", bus_.name(), done.error().message);
 }
 
 void OutboxSender::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     wake_.wait_for(lock, options_.idle_poll, [&] {
-      return stopping_ || (connected_ && pending_work_ && in_flight_.size() < options_.max_in_flight);
+      return stopping_ || !acked_.empty() ||
+             (connected_ && pending_work_ && in_flight_.size() < options_.max_in_flight);
     });
     if (stopping_) break;
+    lock.unlock();
+    record_acks();
+    lock.lock();
     if (!connected_ || in_flight_.size() >= options_.max_in_flight) continue;
     pending_work_ = false;
     lock.unlock();
@@ -90,6 +101,8 @@ void OutboxSender::run() {
     lock.lock();
     if (more) pending_work_ = true;
   }
+  lock.unlock();
+  record_acks();
 }
 
 bool OutboxSender::send_batch() {

@@ -9,7 +9,8 @@
 //
 // The sender owns the bus's on_ack and on_connection handlers; create it before the
 // bus starts, and stop the bus before the sender is destroyed (the handlers point here). Call notify() after adding outputs for this bus to send them at once
-// (otherwise they go within `idle_poll`).
+// (otherwise they go within `idle_poll`). Acks are recorded in the journal by the
+// sender's thread in batches, which keeps the bus's network thread free for input.
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "bus/bus.h"
 #include "bus/journal.h"
@@ -54,6 +56,8 @@ class OutboxSender {
   void handle_connection(bool up);
   // Publishes the next outputs after cursor_; false when the bus could not take more.
   bool send_batch();
+  // Records the acks collected so far in one journal transaction.
+  void record_acks();
 
   Journal& journal_;
   Bus& bus_;
@@ -62,6 +66,7 @@ class OutboxSender {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::map<uint64_t, int64_t> in_flight_;  // publish token → outbox id
+  std::vector<int64_t> acked_;              // outbox ids acked, not yet recorded in the journal
   int64_t cursor_ = 0;                      // last outbox id handed to the bus
   bool connected_ = false;
   bool pending_work_ = true;

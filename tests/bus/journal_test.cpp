@@ -182,6 +182,13 @@ TEST(Journal, OutboxKeepsOrderPerBus) {
   EXPECT_EQ((*rest)[1].message.topic, "t/8");
   EXPECT_EQ(journal->outputs_for_bus("b", 0, 10)->size(), 5u);
   EXPECT_NE((*first)[0].output_id, (*first)[1].output_id);
+
+  std::vector<int64_t> acked;
+  for (const auto& e : *first) acked.push_back(e.id);
+  acked.push_back(999999);  // unknown: ignored
+  ASSERT_TRUE(journal->outputs_acked(acked).ok());
+  EXPECT_EQ(journal->outputs_for_bus("a", 0, 10)->size(), 2u);
+  EXPECT_EQ(journal->stats().outbox_messages, 7u);
 }
 
 TEST(Journal, ExpiredOutputsAreDroppedAndExpiryCountsDown) {
