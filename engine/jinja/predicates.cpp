@@ -30,7 +30,7 @@ bool apply_test(Interpreter& in, const std::string& name, const Value& v, CallAr
   if (name == "true") return v.is_bool() && v.as_bool();
   if (name == "false") return v.is_bool() && !v.as_bool();
   if (name == "mapping") return v.is_object();
-  if (name == "iterable") return v.is_array() || v.is_object() || v.is_string();
+  if (name == "iterable") return v.is_array() || v.is_string();  // not dicts, as the reference renderer
   if (name == "sequence") return v.is_array() || v.is_object() || v.is_string();
   if (name == "callable") return v.is_callable();
   if (name == "lower") return v.is_string() && to_lower(v.as_string()) == v.as_string();
