@@ -177,9 +177,75 @@ void weighted_rows_f32(const float* w, const float* v, size_t stride, int n_rows
   }
 }
 
+// e^x: x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two so n·ln2 is exact enough), e^r by
+// its degree-6 Taylor polynomial (relative error below 2e-7), times 2^n built in the exponent
+// bits. x is clamped to [-87.3, 88.7], where 2^n stays a normal float (the low end gives
+// about 1e-38 instead of a denormal or 0; the top gives inf). NaN stays NaN.
+inline __m256 exp_ps(__m256 x) {
+  x = _mm256_min_ps(_mm256_set1_ps(88.7f), _mm256_max_ps(_mm256_set1_ps(-87.3f), x));
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), kNearest);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i two_n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(two_n));
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+// As ggml's soft_max: subtract the maximum, exponentiate, normalise by a sum kept in double.
+void softmax_f32(float* x, int n) {
+  int i = 0;
+  __m256 m8 = _mm256_set1_ps(-INFINITY);
+  for (; i + 8 <= n; i += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(x + i));
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  float max = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+  for (; i < n; ++i) max = std::fmax(max, x[i]);
+  const __m256 max8 = _mm256_set1_ps(max);
+  double sum = 0.0;
+  i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), max8));
+    _mm256_storeu_ps(x + i, e);
+    sum += hsum(e);
+  }
+  for (; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  const __m256 inv8 = _mm256_set1_ps(inv);
+  i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv8));
+  for (; i < n; ++i) x[i] *= inv;
+}
+
+void silu_f32(float* x, int n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), v));
+    _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+  }
+  for (; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+}
+
 }  // namespace
 
-const KernelTable kAvx2Table{Isa::avx2, quantize_row_q8, dot_q8,       matvec_q8,
-                             matmul_q8,  dot_f32,         dot_rows_f32, weighted_rows_f32};
+const KernelTable kAvx2Table{Isa::avx2,     quantize_row_q8,   dot_q8,      matvec_q8, matmul_q8, dot_f32,
+                             dot_rows_f32, weighted_rows_f32, softmax_f32, silu_f32};
 
 }  // namespace edgenode::kernels

@@ -393,9 +393,72 @@ void weighted_rows_f32(const float* w, const float* v, size_t stride, int n_rows
   }
 }
 
+// e^x: x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two so n·ln2 is exact enough), e^r by
+// its degree-6 Taylor polynomial (relative error below 2e-7), times 2^n by vscalefps, which
+// overflows to inf and underflows to 0 correctly. NaN stays NaN.
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);  // e^-104 is 0 in float; keeps -inf out of n
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), kNearest);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+inline float hsum(__m512 v) {
+  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  return _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
+}
+
+// As ggml's soft_max: subtract the maximum, exponentiate, normalise by a sum kept in double.
+void softmax_f32(float* x, int n) {
+  int i = 0;
+  __m512 m16 = _mm512_set1_ps(-INFINITY);
+  for (; i + 16 <= n; i += 16) m16 = _mm512_max_ps(m16, _mm512_loadu_ps(x + i));
+  float max = _mm512_reduce_max_ps(m16);
+  for (; i < n; ++i) max = std::fmax(max, x[i]);
+  const __m512 max16 = _mm512_set1_ps(max);
+  double sum = 0.0;
+  i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), max16));
+    _mm512_storeu_ps(x + i, e);
+    sum += hsum(e);
+  }
+  for (; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  const __m512 inv16 = _mm512_set1_ps(inv);
+  i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv16));
+  for (; i < n; ++i) x[i] *= inv;
+}
+
+void silu_f32(float* x, int n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), v));
+    _mm512_storeu_ps(x + i, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+  }
+  for (; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+}
+
 }  // namespace
 
-const KernelTable kAvx512VnniTable{Isa::avx512_vnni, quantize_row_q8, dot_q8,       matvec_q8,
-                                   matmul_q8,         dot_f32,         dot_rows_f32, weighted_rows_f32};
+const KernelTable kAvx512VnniTable{Isa::avx512_vnni, quantize_row_q8,   dot_q8,      matvec_q8, matmul_q8, dot_f32,
+                                   dot_rows_f32,      weighted_rows_f32, softmax_f32, silu_f32};
 
 }  // namespace edgenode::kernels

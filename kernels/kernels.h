@@ -45,6 +45,10 @@ struct KernelTable {
   // scores[r] = dot(q, k row r) * scale, and out[i] = sum over r of w[r] * v[r][i], i < n.
   void (*dot_rows_f32)(const float* q, const float* k, size_t stride, int n_rows, int n, float scale, float* scores);
   void (*weighted_rows_f32)(const float* w, const float* v, size_t stride, int n_rows, int n, float* out);
+  // softmax() and silu() below; the SIMD versions evaluate exp with a polynomial (within
+  // 2 ulp of expf), as ggml-cpu does, because libm's expf dominates them otherwise.
+  void (*softmax_f32)(float* x, int n);
+  void (*silu_f32)(float* x, int n);
 };
 
 // The best table for this CPU (filled once, on first use).
@@ -54,8 +58,8 @@ int available(const KernelTable** out, int max);
 
 // Element-wise and row operations (scalar reference; auto-vectorised, cheap next to matmuls).
 void rmsnorm(const float* x, const float* w, float* y, int n, float eps);  // w may be null
-void softmax(float* x, int n);
-void silu(float* x, int n);
+void softmax(float* x, int n);  // best().softmax_f32
+void silu(float* x, int n);     // best().silu_f32: x / (1 + exp(-x))
 void gelu_tanh(float* x, int n);          // exact f32 tanh approximation
 void gelu_tanh_fp16_table(float* x, int n);  // as ggml-cpu: fp16-rounded input, fp16 table
 enum class RopeMode { norm, neox };  // norm: adjacent pairs (2i,2i+1); neox: (i, i+rot_dim/2)

@@ -21,21 +21,9 @@ void rmsnorm(const float* x, const float* w, float* y, int n, float eps) {
   }
 }
 
-void softmax(float* x, int n) {
-  float max = -INFINITY;
-  for (int i = 0; i < n; ++i) max = std::fmax(max, x[i]);
-  double sum = 0.0;
-  for (int i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int i = 0; i < n; ++i) x[i] *= inv;
-}
+void softmax(float* x, int n) { best().softmax_f32(x, n); }
 
-void silu(float* x, int n) {
-  for (int i = 0; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
-}
+void silu(float* x, int n) { best().silu_f32(x, n); }
 
 void matmul_f32(const float* w, const float* x, float* y, int rows, int cols, int n_tokens, int ldy) {
   // Y[n_tokens][rows] = X[n_tokens][cols] · W[rows][cols]^T

@@ -54,9 +54,26 @@ void weighted_rows_f32(const float* w, const float* v, size_t stride, int n_rows
   }
 }
 
+// As ggml's soft_max: subtract the maximum, exponentiate, normalise by a double sum.
+void softmax_f32(float* x, int n) {
+  float max = -INFINITY;
+  for (int i = 0; i < n; ++i) max = std::fmax(max, x[i]);
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_f32(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+}
+
 }  // namespace
 
-const KernelTable kScalarTable{Isa::scalar, quantize_row_q8, dot_q8,       matvec_q8,
-                               matmul_q8,   dot_f32,         dot_rows_f32, weighted_rows_f32};
+const KernelTable kScalarTable{Isa::scalar,  quantize_row_q8, dot_q8,      matvec_q8, matmul_q8, dot_f32,
+                               dot_rows_f32, weighted_rows_f32, softmax_f32, silu_f32};
 
 }  // namespace edgenode::kernels

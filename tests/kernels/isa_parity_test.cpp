@@ -215,6 +215,36 @@ TEST(IsaParity, AttentionRowKernelsAgreeWithinRounding) {
   }
 }
 
+TEST(IsaParity, SoftmaxAndSiluFollowTheFormulas) {
+  std::mt19937 rng(9);
+  const KernelTable* all[8];
+  const int count = available(all, 8);
+  for (const int n : {1, 7, 16, 37, 200}) {
+    auto x = random_floats(n, rng, 6.0f);
+    if (n > 1) x[0] = -INFINITY;  // a masked position
+    if (n > 5) {
+      x[3] = 95.0f;    // beyond exp's float range before the max is subtracted
+      x[4] = -95.0f;
+    }
+    for (int i = 0; i < count; ++i) {
+      auto s = x, a = x;
+      all[i]->softmax_f32(s.data(), n);
+      all[i]->silu_f32(a.data() + 1, n - 1);  // x[0] may be -inf, whose silu is not a number
+      double max = -INFINITY, sum = 0.0;
+      for (float v : x) max = std::fmax(max, v);
+      for (float v : x) sum += std::exp(v - max);
+      for (int j = 0; j < n; ++j) {
+        const double p = std::exp(x[j] - max) / sum;
+        ASSERT_NEAR(s[j], p, 1e-6 * p + 1e-12) << isa_name(all[i]->isa) << " n " << n << " at " << j;
+      }
+      for (int j = 1; j < n; ++j) {
+        const double v = x[j] / (1.0 + std::exp(-static_cast<double>(x[j])));
+        ASSERT_NEAR(a[j], v, 1e-6 * std::fabs(v) + 1e-30) << isa_name(all[i]->isa) << " x " << x[j];
+      }
+    }
+  }
+}
+
 TEST(IsaParity, DequantizeIsExact) {
   std::mt19937 rng(7);
   const auto q = random_blocks(4, rng, -128);
