@@ -545,8 +545,11 @@ Value Interpreter::eval_binary(const Expr& e) {
       int64_t q = floor_div(x, y);
       return op == "//" ? Value(q) : Value(x - q * y);
     }
-    double q = std::floor(a.as_double() / b.as_double());
-    return op == "//" ? Value(q) : Value(a.as_double() - q * b.as_double());
+    double x = a.as_double(), y = b.as_double();
+    if (op == "//") return Value(std::floor(x / y));
+    double r = std::fmod(x, y);  // exact; then Python's sign rule
+    if (r != 0 && ((r < 0) != (y < 0))) r += y;
+    return Value(r);
   }
   if (op == "**") {
     if (integral && b.as_int() >= 0) {

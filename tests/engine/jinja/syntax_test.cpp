@@ -28,6 +28,7 @@ TEST(JinjaSyntax, ArithmeticFollowsPython) {
   EXPECT_EQ(render("{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ -2 + 5 }} {{ 1.5 + 1 }} {{ 'ab' * 3 }}"), "7 9 3 2.5 ababab");
   EXPECT_EQ(render("{{ 'a' ~ 1 ~ none ~ true }}"), "a1true");
   EXPECT_EQ(render("{{ 'a' + 'b' }} {{ [1] + [2] }}"), "ab [1, 2]");
+  EXPECT_EQ(render("{{ -7.5 % 2 }} {{ 7.5 % -2 }} {{ 7.5 // 2 }}"), "0.5 -0.5 3.0");
   EXPECT_EQ(render("{{ 0.1 + 0.2 }} {{ 1e20 }} {{ 0.00001 }}"), "0.30000000000000004 100000000000000000000.0 0.00001");
 }
 
