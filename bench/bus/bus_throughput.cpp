@@ -14,6 +14,7 @@
 
 #include "bus/journal.h"
 #include "bus/mqtt_bus.h"
+#include "bus/outbox_sender.h"
 #include "support/mosquitto_broker.h"
 
 namespace {
@@ -29,6 +30,15 @@ struct Row {
   double messages_per_s;
   double p50_ms, p99_ms;
 };
+
+// 100 bytes of JSON; the send time (ns) sits at bytes 6..24 for the receiver.
+std::string bench_payload(int seq) {
+  char payload[101];
+  std::snprintf(payload, sizeof payload,
+                "{\"t\":\"%019lld\",\"rms\":0.512,\"temp_c\":41.5,\"seq\":%09d,\"pad\":\"xxxxxxxxxxxxxxx\"}",
+                static_cast<long long>(now_ns()), seq);
+  return payload;
+}
 
 double percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
@@ -81,10 +91,7 @@ Row run_mqtt(const testing::MosquittoBroker& broker, int qos, int count) {
     }
     bus::Message m;
     m.topic = "bench/line1/vibration";
-    char payload[101];
-    std::snprintf(payload, sizeof payload, "{\"t\":\"%019lld\",\"rms\":0.512,\"temp_c\":41.5,\"seq\":%09d,\"pad\":\"xxxxxxxxxxxxxxx\"}",
-                  static_cast<long long>(now_ns()), i);
-    m.payload = payload;
+    m.payload = bench_payload(i);
     m.qos = qos;
     while (!pub->publish(m).ok()) std::this_thread::yield();
   }
@@ -97,6 +104,69 @@ Row run_mqtt(const testing::MosquittoBroker& broker, int qos, int count) {
   lock.unlock();
   pub->stop();
   sub->stop();
+  return row;
+}
+
+// The durable QoS 1 path without a pipeline: each message is recorded as an input,
+// its output goes through the journal's outbox and an OutboxSender to the broker, and
+// a consumer receives it. Latency is from recording the input to the consumer.
+Row run_store_and_forward(const testing::MosquittoBroker& broker, const std::filesystem::path& dir, int count) {
+  bus::JournalOptions jo;
+  jo.path = (dir / "bench-sf.db").string();
+  jo.outbox_max_messages = static_cast<uint64_t>(count) + 1;
+  auto journal = bus::Journal::open(jo).value();
+  bus::MqttOptions o;
+  o.url = broker.url();
+  o.client_id = "bench-sf-consumer";
+  auto consumer = bus::MqttBus::create(o).value();
+  o.client_id = "bench-sf-node";
+  o.name = "upstream";
+  auto upstream = bus::MqttBus::create(o).value();
+  bus::OutboxSender sender(*journal, *upstream);
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<double> latencies_ms;
+  latencies_ms.reserve(count);
+  int received = 0;
+  consumer->on_message([&](bus::Message&& m) {
+    const int64_t sent = std::stoll(m.payload.substr(6, 19));
+    std::lock_guard lock(mutex);
+    latencies_ms.push_back((now_ns() - sent) / 1e6);
+    ++received;
+    changed.notify_all();
+  });
+  (void)consumer->subscribe("bench-sf/#", 1);
+  if (!consumer->start().ok() || !upstream->start().ok()) return {"error", 0, 0, 0};
+  sender.start();
+  constexpr int kWindow = 1000;
+  const auto start = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    {
+      std::unique_lock lock(mutex);
+      changed.wait_for(lock, 1s, [&] { return i - received < kWindow; });
+    }
+    bus::Message in;
+    in.bus = "site";
+    in.topic = "bench-sf/line1/vibration";
+    in.payload = bench_payload(i);
+    in.qos = 1;
+    const int64_t id = journal->record_input(in).value();
+    bus::Message out = in;
+    out.bus = "upstream";
+    (void)journal->add_output(id, "passthrough", 0, out);
+    (void)journal->finish_input(id);
+    sender.notify();
+  }
+  std::unique_lock lock(mutex);
+  changed.wait_for(lock, 60s, [&] { return received >= count; });
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  Row row{"journal+outbox qos1 pub→sub", received / seconds, percentile(latencies_ms, 0.5),
+          percentile(latencies_ms, 0.99)};
+  if (received < count) row.name += " (lost " + std::to_string(count - received) + ")";
+  lock.unlock();
+  upstream->stop();
+  consumer->stop();
   return row;
 }
 
@@ -137,6 +207,7 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   rows.push_back(run_mqtt(**broker, 0, count));
   rows.push_back(run_mqtt(**broker, 1, count));
+  rows.push_back(run_store_and_forward(**broker, (*broker)->dir(), std::min(count, 20000)));
   rows.push_back(run_journal((*broker)->dir(), std::min(count, 20000)));
   std::printf("%-32s %14s %10s %10s\n", "flow (100-byte JSON)", "messages/s", "p50 ms", "p99 ms");
   for (const auto& r : rows) std::printf("%-32s %14.0f %10.3f %10.3f\n", r.name.c_str(), r.messages_per_s, r.p50_ms, r.p99_ms);
