@@ -113,7 +113,7 @@ std::string TriageBoard::render(bool colour) const {
     return colour ? std::string(code) + s + kReset : s;
   };
   std::string out;
-  out += paint(kBold, fmt::format("edgenode demo - machine triage by a local language model   results {}", total_));
+  out += paint(kBold, fmt::format("edgenode demo - machine triage by a local language model   results {}   (Ctrl-C stops)", total_));
   out += "\n\n";
   out += paint(kDim, fmt::format("{:<12} {:<44} {:<7} {:<26} {:>7}  {}", "machine", "reading", "verdict", "reason",
                                  "latency", "ok/watch/alarm"));

@@ -3,7 +3,9 @@
   nice -n 10 /usr/bin/python3 train.py --out runs/triage
 
 Writes vocab.json, config.json and checkpoint.pt (every --eval-every steps and at the end)
-into --out. The loss covers only the answer tokens (the JSON verdict and the end token).
+into --out. --resume continues from the checkpoint in --out with a fresh schedule (warm-up,
+then cosine decay from --lr) and a fresh budget, e.g. a short low-rate phase to anneal a run
+that had to stop early. The loss covers only the answer tokens (the JSON verdict and the end token).
 Training stops at whichever comes first: --steps, --cpu-minutes of this process's CPU time
 (the budget; wall time is longer on a busy machine), or a held-out status accuracy of
 --target-accuracy (teacher-forced, on readings the trainer never sees).
@@ -78,6 +80,7 @@ def main():
     parser.add_argument("--merges", type=int, default=300)
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--target-accuracy", type=float, default=0.995)
+    parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)  # the build machine's cores are shared
@@ -99,6 +102,13 @@ def main():
     print(f"vocab={len(vocab.tokens)} examples={len(rows)} seq={tokens.shape[1]}", flush=True)
 
     model = TriageModel(cfg)
+    history = []  # earlier phases of this run: (steps, cpu seconds, wall seconds)
+    if args.resume:
+        previous = torch.load(args.out / "checkpoint.pt")
+        model.load_state_dict(previous["model"])
+        history = previous.get("history", []) + [
+            (previous["step"], previous["cpu_seconds"], previous["wall_seconds"])]
+        print(f"resumed after phases={history}", flush=True)
     print(f"params={sum(p.numel() for p in model.parameters())}", flush=True)
     decay = [p for p in model.parameters() if p.dim() == 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -135,15 +145,15 @@ def main():
         if step % args.eval_every == 0:
             accuracy = status_accuracy(model, val_tokens, val_targets, val_positions)
             print(f"step={step} heldout_status_accuracy={accuracy:.4f}", flush=True)
-            save(model, step, cpu_used(), time.time() - wall_start, args.out)
-    save(model, step, cpu_used(), time.time() - wall_start, args.out)
+            save(model, step, cpu_used(), time.time() - wall_start, history, args.out)
+    save(model, step, cpu_used(), time.time() - wall_start, history, args.out)
     print(f"done steps={step} cpu_s={cpu_used():.0f} wall_s={time.time() - wall_start:.0f} "
           f"heldout_status_accuracy={accuracy:.4f}", flush=True)
 
 
-def save(model, step, cpu_s, wall_s, out):
+def save(model, step, cpu_s, wall_s, history, out):
     torch.save({"model": model.state_dict(), "step": step, "cpu_seconds": cpu_s,
-                "wall_seconds": wall_s}, out / "checkpoint.tmp")
+                "wall_seconds": wall_s, "history": history}, out / "checkpoint.tmp")
     (out / "checkpoint.tmp").replace(out / "checkpoint.pt")
 
 
