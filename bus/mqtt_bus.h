@@ -10,7 +10,9 @@
 // calling the message handler, but in threaded mode only the network thread writes to
 // the socket, and it is inside the handler; so the PUBACK reaches the broker only after
 // the handler returns (lib/handle_publish.c, lib/packet_mosq.c packet__queue). A QoS 2
-// message is handed over after PUBREL, when the broker already considers it delivered.
+// message is handed over only after PUBREL, and libmosquitto keeps it in memory from
+// its PUBREC until then: a node crash in that window loses it. Inputs that must
+// survive a node crash should use QoS 1.
 //
 // start() returns once connected and the initial subscriptions are acknowledged (or
 // after connect_timeout, retrying in the background).
@@ -24,8 +26,8 @@
 // Backpressure: pause_input() stops reading from the socket; acks and publishes still
 // go out. Called from another thread it returns once the network thread has stopped
 // reading; called from the message handler, the rest of the batch already read is
-// still delivered. The backlog stays in the kernel socket buffer and in the broker's queue for
-// this session, so memory here stays bounded. Replies to keepalive pings cannot be read
+// still delivered. The backlog stays in the kernel socket buffer and in the broker's
+// queue for this session, so memory here stays bounded. Replies to keepalive pings cannot be read
 // while paused, so a pause longer than about one keepalive interval makes libmosquitto
 // drop the connection; the bus then stays disconnected until resume_input() and
 // reconnects, and a persistent session gets its QoS >= 1 backlog redelivered.
