@@ -38,10 +38,15 @@ const grammar::TokenTrie& TransformerModel::token_trie() {
 Result<GenerateResult> TransformerModel::generate(const GenerateRequest& request, const PieceCallback& on_piece) {
   if (request.max_tokens < 0) return bad_input("max_tokens must not be negative");
   GenerateResult result;
-  result.prompt_tokens = !request.tokens.empty()
-                             ? request.tokens
-                             : tokenizer_->encode(request.prompt, request.add_bos && tokenizer_->add_bos_default(),
-                                                  request.parse_special);
+  if (!request.tokens.empty()) {
+    result.prompt_tokens = request.tokens;
+  } else {
+    result.prompt_tokens = tokenizer_->encode(request.prompt, request.add_bos && tokenizer_->add_bos_default(),
+                                              request.parse_special);
+    // A chat template that writes BOS itself (Llama 3, Gemma 3) must not get a second one.
+    auto& t = result.prompt_tokens;
+    if (t.size() >= 2 && t[0] == tokenizer_->bos() && t[1] == t[0]) t.erase(t.begin());
+  }
   EDGENODE_TRY(check_tokens(result.prompt_tokens, 0));
 
   std::optional<grammar::JsonSchemaGrammar> schema_grammar;
@@ -85,6 +90,8 @@ Result<GenerateResult> TransformerModel::generate(const GenerateRequest& request
       for (int i = 0; i < hp_.n_vocab; ++i)
         if (!grammar_mask_[i]) logits_[i] = -std::numeric_limits<float>::infinity();
     }
+    // Embedding rows past the tokenizer's vocabulary (padding) have no text: never sample them.
+    for (int i = tokenizer_->n_vocab(); i < hp_.n_vocab; ++i) logits_[i] = -std::numeric_limits<float>::infinity();
     const int32_t id = sampler.sample(logits_, history, rng);
     if (matcher) {
       auto accepted = matcher->accept(id);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -41,7 +42,8 @@ std::string slurp(const fs::path& p) {
 }
 
 CliResult run(const std::vector<std::string>& args, const std::string& stdin_text = "") {
-  const fs::path dir = fs::path(EDGENODE_BINARY_DIR) / "test-models" / "cli";
+  // One directory per process: ctest runs the tests of this file in parallel.
+  const fs::path dir = fs::path(EDGENODE_BINARY_DIR) / "test-models" / ("cli-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const fs::path in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
   std::ofstream(in, std::ios::binary) << stdin_text;
@@ -60,6 +62,15 @@ std::vector<std::string> error_lines(const std::string& err) {
     if (line.rfind("edgenode:", 0) == 0) lines.push_back(line);
   return lines;
 }
+
+class RemoveScratch : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(fs::path(EDGENODE_BINARY_DIR) / "test-models" / ("cli-" + std::to_string(getpid())), ec);
+  }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
 
 class ModelCli : public ::testing::Test {
  protected:

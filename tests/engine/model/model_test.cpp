@@ -3,6 +3,8 @@
 // type the loader requantizes.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -24,11 +26,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One directory per process (ctest runs these tests in parallel), removed at exit.
 fs::path temp_dir() {
-  const fs::path dir = fs::path(EDGENODE_BINARY_DIR) / "test-models" / "engine-model";
+  const fs::path dir = fs::path(EDGENODE_BINARY_DIR) / "test-models" / ("engine-model-" + std::to_string(getpid()));
   fs::create_directories(dir);
   return dir;
 }
+
+class RemoveTempDir : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(temp_dir(), ec);
+  }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveTempDir);
 
 fs::path generated(tools::ModelShape shape, const std::string& file) {
   const fs::path path = temp_dir() / file;
@@ -276,7 +288,9 @@ TEST_P(WeightTypes, LoadRunAndStayCloseToQ8Reference) {
   ASSERT_TRUE(stored.has_value());
   EXPECT_NE(quantized->info().tensor_types.count(std::string(type_name(*stored))), 0u)
       << "the file should hold " << type << " tensors";
-  if (type != "q8_0") EXPECT_NE(quantized->info().precision_note.find("requantized"), std::string::npos);
+  if (type != "q8_0") {
+    EXPECT_NE(quantized->info().precision_note.find("requantized"), std::string::npos);
+  }
 
   // Prompt logits.
   const auto prompt = some_tokens(12, 600);
