@@ -92,6 +92,52 @@ fs::path rewrite(const fs::path& source, const std::string& key, const std::stri
   return path;
 }
 
+std::vector<int32_t> some_tokens(int n, int vocab) {
+  std::vector<int32_t> t;
+  for (int i = 0; i < n; ++i) t.push_back((i * 37 + 11) % vocab);
+  return t;
+}
+
+// Llama 3's rope_freqs tensor divides every RoPE frequency; linear scaling multiplies them by
+// 1/factor. A rope_freqs of all 2s and a linear factor of 2 are the same rotation, exactly.
+TEST(ModelRun, RopeFreqsTensorAndLinearScalingAgree) {
+  tools::ModelShape shape = small_llama("f32");
+  const fs::path plain = generated(shape, "llama-f32.gguf");
+  auto in = GgufFile::open(plain.string());
+  ASSERT_TRUE(in.ok());
+  const int n_rot = 256 / 4;
+  GgufWriter with_freqs, with_linear;
+  for (const GgufKeyValue& kv : in->metadata()) {
+    with_freqs.set(kv.key, kv.value);
+    with_linear.set(kv.key, kv.value);
+  }
+  with_linear.set_string("llama.rope.scaling.type", "linear");
+  with_linear.set_f32("llama.rope.scaling.factor", 2.0f);
+  for (const GgufTensorInfo& t : in->tensors()) {
+    const std::vector<uint8_t> bytes(t.data, t.data + t.nbytes);
+    ASSERT_TRUE(with_freqs.add_tensor_raw(t.name, t.type, t.ne, bytes).ok());
+    ASSERT_TRUE(with_linear.add_tensor_raw(t.name, t.type, t.ne, bytes).ok());
+  }
+  const std::vector<float> twos(n_rot / 2, 2.0f);
+  ASSERT_TRUE(with_freqs.add_tensor("rope_freqs.weight", GgmlType::F32, {n_rot / 2}, twos.data()).ok());
+  const fs::path freqs_path = temp_dir() / "llama-rope-freqs.gguf", linear_path = temp_dir() / "llama-linear.gguf";
+  ASSERT_TRUE(with_freqs.write(freqs_path.string()).ok());
+  ASSERT_TRUE(with_linear.write(linear_path.string()).ok());
+
+  const auto tokens = some_tokens(16, 600);
+  auto a = load(freqs_path, WeightMode::f32)->evaluate(tokens, 0, true);
+  auto b = load(linear_path, WeightMode::f32)->evaluate(tokens, 0, true);
+  auto c = load(plain, WeightMode::f32)->evaluate(tokens, 0, true);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  float ab = 0, ac = 0;
+  for (size_t i = 0; i < a->size(); ++i) {
+    ab = std::max(ab, std::abs((*a)[i] - (*b)[i]));
+    ac = std::max(ac, std::abs((*a)[i] - (*c)[i]));
+  }
+  EXPECT_LT(ab, 1e-5f);
+  EXPECT_GT(ac, 1e-3f) << "scaling the rotation should change the logits";
+}
+
 TEST(ModelLoad, MissingRequiredMetadataNamesTheKey) {
   const fs::path good = generated(small_llama("f32"), "llama-f32.gguf");
   const fs::path bad = rewrite(good, "llama.block_count", nullptr, "llama-no-block-count.gguf");
@@ -135,12 +181,6 @@ TEST(ModelRun, PromptLongerThanTheContextIsRejected) {
   auto bad_id = m->generate(r);
   ASSERT_FALSE(bad_id.ok());
   EXPECT_NE(bad_id.error().message.find("100000"), std::string::npos);
-}
-
-std::vector<int32_t> some_tokens(int n, int vocab) {
-  std::vector<int32_t> t;
-  for (int i = 0; i < n; ++i) t.push_back((i * 37 + 11) % vocab);
-  return t;
 }
 
 // The KV cache must make a prompt evaluated in one batch equal to the same prompt fed one
