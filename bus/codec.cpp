@@ -53,8 +53,14 @@ PayloadFormat detect_payload_format(std::string_view payload, std::string_view c
       return PayloadFormat::msgpack;
     if (type.starts_with("text/")) return PayloadFormat::text;
   }
-  if (payload.empty()) return PayloadFormat::text;
-  const auto first = static_cast<uint8_t>(payload.front());
+  // JSON may start with whitespace; msgpack markers and text are judged as they are.
+  std::size_t start = 0;
+  while (start < payload.size() && (payload[start] == ' ' || payload[start] == '\t' || payload[start] == '\n' ||
+                                    payload[start] == '\r'))
+    ++start;
+  if (start == payload.size()) return PayloadFormat::text;
+  const auto first = static_cast<uint8_t>(payload[start]);
+  if (start > 0) return (first == '{' || first == '[') ? PayloadFormat::json : PayloadFormat::text;
   if (first == '{' || first == '[' || first == '-' || std::isdigit(first)) return PayloadFormat::json;
   if (is_msgpack_container_marker(first)) return PayloadFormat::msgpack;
   return PayloadFormat::text;

@@ -27,8 +27,8 @@ struct DecodeLimits {
 
 // For PayloadFormat::automatic the MQTT 5 content type decides (application/json,
 // application/msgpack or application/x-msgpack, text/*); without one, the first byte:
-// '{', '[', '-' or a digit is JSON, a msgpack map or array marker is msgpack, anything
-// else is text.
+// '{', '[', '-' or a digit is JSON (also '{' or '[' after leading whitespace), a
+// msgpack map or array marker is msgpack, anything else is text.
 Result<nlohmann::json> decode_payload(std::string_view payload, PayloadFormat format,
                                       std::string_view content_type = {},
                                       const DecodeLimits& limits = {});

@@ -134,6 +134,9 @@ TEST(AutoCodec, ContentTypeDecidesThenFirstByte) {
   EXPECT_EQ(detect_payload_format("\x81\xa1" "a\x01", ""), PayloadFormat::msgpack);
   EXPECT_EQ(detect_payload_format("\x93\x01\x02\x03", ""), PayloadFormat::msgpack);
   EXPECT_EQ(detect_payload_format("hello", ""), PayloadFormat::text);
+  EXPECT_EQ(detect_payload_format("\n  {\"a\":1}", ""), PayloadFormat::json);
+  EXPECT_EQ(detect_payload_format("  12 apples", ""), PayloadFormat::text);
+  EXPECT_EQ(detect_payload_format("   ", ""), PayloadFormat::text);
 
   auto r = decode_payload(msgpack_of({{"a", 1}}), PayloadFormat::automatic);
   ASSERT_TRUE(r.ok()) << reason(r);
