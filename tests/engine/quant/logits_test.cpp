@@ -65,8 +65,9 @@ TEST_P(QuantLogits, MatchTheF32ModelRequantizedToQ8WithinTheDerivedTolerance) {
     ++checked;
     EXPECT_EQ(argmax(logits.data() + p * kVocab, kVocab), argmax(ref, kVocab)) << type << " position " << p;
   }
-  // The finer types leave most positions' winners beyond doubt: the check above ran.
-  if (tol.max < 0.2) EXPECT_GT(checked, 0) << type;
+  // With the finer types (F16, BF16, Q8_0) some positions' winners are beyond doubt, so the
+  // check above is not vacuous for them.
+  if (tol.max < 0.5) EXPECT_GT(checked, 0) << type;
   std::printf("%-5s logits: rms diff %.4f (tol %.4f), max diff %.4f (tol %.4f) of the logit rms; argmax checked at %d/%zu\n",
               type.c_str(), rms_diff, tol.rms, max_diff, tol.max, checked, kPrompt.size());
 }

@@ -29,7 +29,12 @@ TEST_P(WeightBounds, EveryValueWithinTheTypesErrorBound) {
   int matrices = 0;
   double tightest = 0;
   for (const TensorError& e : *errors) {
-    if (!e.matrix) continue;  // norms stay F32 in every file
+    if (!e.matrix) {
+      // Norms stay F32 in every file, bit for bit.
+      EXPECT_EQ(e.type, GgmlType::F32) << e.name;
+      EXPECT_EQ(e.over_bound, 0) << e.name;
+      continue;
+    }
     ++matrices;
     // The file really stores this type: no row fell back to another type.
     EXPECT_EQ(e.type, c.type) << e.name;
@@ -37,8 +42,9 @@ TEST_P(WeightBounds, EveryValueWithinTheTypesErrorBound) {
     tightest = std::max(tightest, e.max_bound_ratio);
   }
   EXPECT_EQ(matrices, 2 * 7 + 2);  // 7 per layer, token_embd, output
-  // Rounding reaches close to the bound somewhere among ~1.4M values: the bound is not loose.
-  EXPECT_GT(tightest, 0.5) << "the bound is far looser than the actual error";
+  // Rounding reaches close to the bound somewhere among the 1.6M values: the bound is not loose.
+  EXPECT_GT(tightest, 0.9) << "the bound is far looser than the actual error";
+  std::printf("%-5s worst error %.3f of its bound\n", c.name, tightest);
 }
 
 INSTANTIATE_TEST_SUITE_P(
