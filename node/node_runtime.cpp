@@ -1,0 +1,188 @@
+#include "node/node_runtime.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "bus/mqtt_bus.h"
+#include "bus/zmq_bus.h"
+#include "node/bus_publisher.h"
+#include "node/node_models.h"
+#include "node/telemetry.h"
+#include "pipeline/output_stage.h"
+
+namespace edgenode::node {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr auto kOfflineAckTimeout = std::chrono::seconds(2);
+
+bus::MqttOptions mqtt_options(const pipeline::BusSettings& b, const std::string& status_topic, bool control) {
+  const auto& m = *b.mqtt;
+  bus::MqttOptions o;
+  o.name = b.name;
+  o.url = m.url;
+  o.client_id = m.client_id;
+  o.keepalive_s = static_cast<int>(m.keepalive_ms / 1000 > 0 ? m.keepalive_ms / 1000 : 1);
+  o.username = m.username;
+  o.password = m.password;
+  o.ca_file = m.ca_file;
+  o.cert_file = m.cert_file;
+  o.key_file = m.key_file;
+  o.insecure = m.insecure;
+  o.persistent_session = m.persistent_session;
+  o.session_expiry_s = static_cast<uint32_t>(m.session_expiry_ms / 1000);
+  o.reconnect_min = std::chrono::milliseconds(m.reconnect_min_ms);
+  o.reconnect_max = std::chrono::milliseconds(m.reconnect_max_ms);
+  // The broker publishes the last will if the node vanishes without saying goodbye.
+  if (control) o.will = bus::MqttWill{status_topic, json{{"status", "offline"}}.dump(), 1, true};
+  return o;
+}
+
+Result<std::unique_ptr<bus::Bus>> create_bus(const pipeline::BusSettings& b, const std::string& status_topic,
+                                             bool control) {
+  if (b.mqtt) {
+    auto created = bus::MqttBus::create(mqtt_options(b, status_topic, control));
+    if (!created) return created.error();
+    return std::unique_ptr<bus::Bus>(std::move(created).value());
+  }
+  const auto& z = *b.zmq;
+  bus::ZmqOptions o;
+  o.name = b.name;
+  if (!z.sub.empty()) {
+    o.input = bus::ZmqOptions::Input::sub;
+    o.input_endpoint = z.sub;
+  } else if (!z.pull.empty()) {
+    o.input = bus::ZmqOptions::Input::pull;
+    o.input_endpoint = z.pull;
+  }
+  o.input_bind = z.bind;
+  if (!z.pub.empty()) {
+    o.output = bus::ZmqOptions::Output::pub;
+    o.output_endpoint = z.pub;
+  } else if (!z.push.empty()) {
+    o.output = bus::ZmqOptions::Output::push;
+    o.output_endpoint = z.push;
+  }
+  o.output_bind = z.bind;
+  auto created = bus::ZmqBus::create(o);
+  if (!created) return created.error();
+  return std::unique_ptr<bus::Bus>(std::move(created).value());
+}
+
+}  // namespace
+
+NodeRuntime::~NodeRuntime() = default;
+
+Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig& config) {
+  std::unique_ptr<NodeRuntime> node(new NodeRuntime());
+  node->settings_ = config.node;
+  if (node->settings_.buses.empty()) return bad_input("the config declares no bus (node.bus or node.buses)");
+  // Status, telemetry and dead-letters go to the default bus, else the first named one.
+  node->control_bus_ = node->settings_.buses.front().name;
+
+  auto models = load_models(node->settings_.models);
+  if (!models) return models.error();
+  node->models_ = std::move(models).value();
+
+  auto pipelines = pipeline::build_pipelines(config, &node->models_);
+  if (!config.ok()) return bad_input(config.diagnostics.format_all());
+  for (const auto& p : pipelines) node->pipeline_names_.push_back(p->name());
+
+  const std::string status_topic = node->settings_.topic_prefix + "/status";
+  for (const auto& b : node->settings_.buses) {
+    auto created = create_bus(b, status_topic, b.name == node->control_bus_);
+    if (!created) return bad_input("bus '" + b.name + "': " + created.error().message);
+    node->buses_[b.name] = std::move(created).value();
+  }
+  node->publisher_ = std::make_unique<BusPublisher>(node->buses_);
+
+  pipeline::RunnerOptions options;
+  options.workers = 2;
+  options.deadletters = {node->settings_.topic_prefix, node->control_bus_};
+  node->runner_ = std::make_unique<pipeline::Runner>(std::move(pipelines), *node->publisher_, options);
+
+  std::vector<const bus::Bus*> bus_views;
+  for (const auto& [name, b] : node->buses_) bus_views.push_back(b.get());
+  node->telemetry_ = std::make_unique<Telemetry>(node->settings_.id, *node->runner_, node->models_, bus_views);
+  return node;
+}
+
+bus::Bus* NodeRuntime::control_bus() const { return buses_.at(control_bus_).get(); }
+
+Result<void> NodeRuntime::start() {
+  for (auto& [name, b] : buses_) {
+    b->on_message([this](bus::Message&& message) { runner_->submit(message); });
+    b->on_ack([this, bus_name = name](uint64_t token) { publisher_->acked(bus_name, token); });
+    b->on_connection([bus_name = name](bool connected) {
+      spdlog::info("bus_connection bus={} connected={}", bus_name, connected);
+    });
+  }
+  for (const auto& p : runner_->pipelines()) {
+    const auto& s = p->settings();
+    for (const auto& subscription : s.subscriptions) {
+      auto subscribed = buses_.at(s.bus)->subscribe(subscription, s.qos);
+      if (!subscribed) return bad_input("pipeline '" + s.name + "': " + subscribed.error().message);
+    }
+  }
+  for (auto& [name, b] : buses_) {
+    auto started = b->start();
+    if (!started) return unavailable("bus '" + name + "': " + started.error().message);
+    spdlog::info("bus_started bus={}", name);
+  }
+  publish_status(true);
+  return {};
+}
+
+void NodeRuntime::publish_status(bool online) {
+  json status{{"status", online ? "online" : "offline"}, {"node", settings_.id}};
+  if (online) {
+    status["version"] = EDGENODE_VERSION;
+    status["pipelines"] = pipeline_names_;
+    json models = json::array();
+    for (const auto& [name, worker] : models_) {
+      models.push_back({{"name", name}, {"sha256", worker->file_sha256()}, {"load_ms", worker->stats().load_ms}});
+    }
+    status["models"] = models;
+  }
+  bus::Message message;
+  message.topic = settings_.topic_prefix + "/status";
+  message.payload = status.dump();
+  message.content_type = "application/json";
+  message.qos = 1;
+  message.retain = true;
+  message.bus = control_bus_;
+  if (!publisher_->publish_and_wait(message, kOfflineAckTimeout)) {
+    spdlog::warn("status_not_acknowledged status={}", online ? "online" : "offline");
+  }
+}
+
+void NodeRuntime::publish_telemetry() {
+  const json record = telemetry_->sample();
+  bus::Message message;
+  message.topic = settings_.topic_prefix + "/telemetry";
+  const bool msgpack = settings_.telemetry_format == "msgpack";
+  if (msgpack) {
+    const auto bytes = json::to_msgpack(record);
+    message.payload.assign(bytes.begin(), bytes.end());
+  } else {
+    message.payload = record.dump();
+  }
+  message.content_type = msgpack ? "application/msgpack" : "application/json";
+  message.bus = control_bus_;
+  publisher_->publish(std::move(message), pipeline::OutboundKind::output);
+}
+
+size_t NodeRuntime::stop() {
+  for (auto& [name, b] : buses_) b->pause_input();
+  const size_t left = runner_->drain(std::chrono::milliseconds(settings_.drain_timeout_ms));
+  if (left > 0) spdlog::warn("drain_incomplete messages_left={}", left);
+  publish_telemetry();
+  publish_status(false);
+  for (auto& [name, b] : buses_) b->stop();
+  return left;
+}
+
+}  // namespace edgenode::node

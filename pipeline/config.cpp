@@ -1,0 +1,155 @@
+#include "pipeline/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "pipeline/output_stage.h"
+
+namespace edgenode::pipeline {
+
+using nlohmann::json;
+
+const ObjectSpec& config_spec() {
+  static const ObjectSpec spec{
+      .name = "config",
+      .doc = "An edgenode config file.",
+      .fields =
+          {
+              {.name = "node", .type = FieldType::object, .doc = node_spec().doc, .required = true,
+               .object = &node_spec()},
+              models_field_spec(),
+              pipelines_field_spec(),
+          },
+  };
+  return spec;
+}
+
+namespace {
+
+void check_names(LoadedConfig& config) {
+  const json& values = config.tree.values;
+  if (values.contains("node") && values.at("node").contains("buses")) {
+    for (const auto& [name, bus] : values.at("node").at("buses").items()) {
+      if (name == kDefaultBusName) {
+        config.diagnostics.error(config.tree.pos("/node/buses/" + name),
+                                 "a bus cannot be named 'default': that name means node.bus");
+      }
+    }
+  }
+  if (!values.contains("pipelines")) return;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < values.at("pipelines").size(); ++i) {
+    const json& p = values.at("pipelines")[i];
+    if (!p.contains("name")) continue;
+    const std::string name = p.at("name").get<std::string>();
+    const std::string pointer = "/pipelines/" + std::to_string(i) + "/name";
+    if (!seen.insert(name).second) config.diagnostics.error(config.tree.pos(pointer), "duplicate pipeline name '" + name + "'");
+    const bool safe = !name.empty() && name.find_first_of("/+#") == std::string::npos;
+    if (!safe) config.diagnostics.error(config.tree.pos(pointer), "pipeline name '" + name + "' must be non-empty and without / + #");
+  }
+}
+
+void fill_names(LoadedConfig& config) {
+  const json& values = config.tree.values;
+  const json node = values.value("node", json::object());
+  const json models = values.value("models", json::object());
+  config.node = node_settings_from(node, models);
+  config.names.node_id = config.node.id;
+  config.names.topic_prefix = config.node.topic_prefix;
+  if (node.contains("bus")) config.names.buses.insert("");
+  if (node.contains("buses")) {
+    for (const auto& [name, bus] : node.at("buses").items()) config.names.buses.insert(name);
+  }
+  for (const auto& m : config.node.models) config.names.models.insert(m.name);
+}
+
+}  // namespace
+
+LoadedConfig load_config_text(const std::string& text, const std::string& name, const EnvLookup& env) {
+  LoadedConfig config{Diagnostics(name), {}, {}, {}};
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    config.diagnostics.error({e.mark.line + 1, e.mark.column + 1}, e.msg);
+    return config;
+  }
+  if (!root.IsMap()) {
+    config.diagnostics.error({1, 1}, "a config is a mapping with node, models and pipelines");
+    return config;
+  }
+  SpecReader reader(config.diagnostics, env);
+  reader.read(root, config_spec(), "", config.tree);
+  check_names(config);
+  fill_names(config);
+  return config;
+}
+
+LoadedConfig load_config_file(const std::string& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadedConfig config{Diagnostics(path), {}, {}, {}};
+    config.diagnostics.error({0, 0}, "cannot read config file");
+    return config;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_config_text(text.str(), path, env);
+}
+
+std::vector<std::unique_ptr<Pipeline>> build_pipelines(LoadedConfig& config, const ModelSet* models) {
+  std::vector<std::unique_ptr<Pipeline>> pipelines;
+  const json& values = config.tree.values;
+  if (!values.contains("pipelines")) return pipelines;
+  BuildContext ctx{config.tree, config.diagnostics, config.names, models, "", ""};
+  for (size_t i = 0; i < values.at("pipelines").size(); ++i) {
+    auto pipeline = build_pipeline(ctx.at("pipelines/" + std::to_string(i)));
+    if (pipeline) pipelines.push_back(std::move(pipeline));
+  }
+  return pipelines;
+}
+
+void add_config_warnings(LoadedConfig& config) {
+  const json& values = config.tree.values;
+  if (values.contains("pipelines")) {
+    for (size_t i = 0; i < values.at("pipelines").size(); ++i) {
+      const json& p = values.at("pipelines")[i];
+      if (p.value("allow_raw", false)) {
+        config.diagnostics.warning(config.tree.pos("/pipelines/" + std::to_string(i) + "/allow_raw"),
+                                   "pipeline '" + p.value("name", std::string()) +
+                                       "' sets allow_raw: input payloads may leave the site");
+      }
+    }
+  }
+  for (const auto& bus : config.node.buses) {
+    if (bus.mqtt && bus.mqtt->insecure) {
+      const std::string pointer = bus.name == kDefaultBusName ? "/node/bus/mqtt/insecure"
+                                                              : "/node/buses/" + bus.name + "/mqtt/insecure";
+      config.diagnostics.warning(config.tree.pos(pointer), "bus '" + bus.name + "' does not verify the broker's certificate");
+    }
+  }
+  if (!config.node.journal.empty()) {
+    config.diagnostics.warning(config.tree.pos("/node/journal"),
+                               "node.journal is not used yet: messages in flight at a crash are not replayed");
+  }
+  for (const auto& model : config.node.models) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(model.path, ec)) {
+      config.diagnostics.warning(config.tree.pos("/models/" + model.name + "/path"),
+                                 "model file '" + model.path + "' not found (run will refuse to start without it)");
+    }
+  }
+}
+
+LoadedConfig check_config_file(const std::string& path, const EnvLookup& env) {
+  LoadedConfig config = load_config_file(path, env);
+  build_pipelines(config, nullptr);
+  if (config.ok()) add_config_warnings(config);
+  return config;
+}
+
+}  // namespace edgenode::pipeline

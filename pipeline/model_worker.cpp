@@ -1,0 +1,68 @@
+#include "pipeline/model_worker.h"
+
+#include <future>
+
+namespace edgenode::pipeline {
+
+ModelWorker::ModelWorker(std::string name, std::unique_ptr<engine::Model> model, double load_ms,
+                         uint64_t file_bytes)
+    : name_(std::move(name)), model_(std::move(model)) {
+  stats_.load_ms = load_ms;
+  stats_.file_bytes = file_bytes;
+  thread_ = std::thread([this] { loop(); });
+}
+
+ModelWorker::~ModelWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+Result<std::string> ModelWorker::render_chat(const std::vector<engine::ChatMessage>& messages) const {
+  return model_->render_chat(messages, /*add_generation_prompt=*/true);
+}
+
+Result<engine::GenerateResult> ModelWorker::generate(const engine::GenerateRequest& request) {
+  std::promise<Result<engine::GenerateResult>> done;
+  auto future = done.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return unavailable("model '" + name_ + "' is shutting down");
+    jobs_.push_back([&] {
+      auto result = model_->generate(request);
+      if (result) {
+        std::lock_guard stats_lock(mutex_);
+        stats_.requests += 1;
+        stats_.tokens_in += result->prompt_tokens.size();
+        stats_.tokens_out += result->tokens.size();
+        stats_.generate_ms += result->prompt_ms + result->generate_ms;
+      }
+      done.set_value(std::move(result));
+    });
+  }
+  wake_.notify_one();
+  return future.get();
+}
+
+ModelWorkerStats ModelWorker::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void ModelWorker::loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // stopping, and every queued request has been served
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    job();
+    lock.lock();
+  }
+}
+
+}  // namespace edgenode::pipeline

@@ -1,0 +1,57 @@
+// A loaded model and the one thread that runs it. Model::generate is not reentrant, so
+// every pipeline that infers with this model hands its request to this worker and waits;
+// requests run one at a time in arrival order.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "base/result.h"
+#include "engine/engine.h"
+
+namespace edgenode::pipeline {
+
+struct ModelWorkerStats {
+  double load_ms = 0;
+  uint64_t file_bytes = 0;
+  uint64_t requests = 0;
+  uint64_t tokens_in = 0;
+  uint64_t tokens_out = 0;
+  double generate_ms = 0;  // wall time spent generating, for tokens/s
+};
+
+class ModelWorker {
+ public:
+  ModelWorker(std::string name, std::unique_ptr<engine::Model> model, double load_ms, uint64_t file_bytes);
+  ~ModelWorker();
+  ModelWorker(const ModelWorker&) = delete;
+  ModelWorker& operator=(const ModelWorker&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& file_sha256() const { return model_->file_sha256(); }
+  // Thread-safe: rendering reads the model's template only.
+  Result<std::string> render_chat(const std::vector<engine::ChatMessage>& messages) const;
+  // Runs on the worker thread; blocks the caller until the generation is done.
+  Result<engine::GenerateResult> generate(const engine::GenerateRequest& request);
+  ModelWorkerStats stats() const;
+
+ private:
+  void loop();
+
+  std::string name_;
+  std::unique_ptr<engine::Model> model_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  ModelWorkerStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace edgenode::pipeline

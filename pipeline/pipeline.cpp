@@ -1,0 +1,150 @@
+#include "pipeline/pipeline.h"
+
+#include "pipeline/decode_stage.h"
+#include "pipeline/infer_stage.h"
+#include "pipeline/output_stage.h"
+#include "pipeline/post_stage.h"
+#include "pipeline/prompt_stage.h"
+#include "pipeline/when_stage.h"
+#include "pipeline/window_stage.h"
+
+namespace edgenode::pipeline {
+
+using nlohmann::json;
+
+Pipeline::Pipeline(PipelineSettings settings, std::vector<std::unique_ptr<Stage>> stages)
+    : settings_(std::move(settings)), stages_(std::move(stages)) {}
+
+PipelineOutcome Pipeline::run(Envelope& envelope) {
+  envelope.topic_levels = split_topic_levels(envelope.input.topic);
+  for (const auto& stage : stages_) {
+    StageResult r = stage->process(envelope);
+    if (r.status != StageStatus::next) return {r.status, std::string(stage->kind()), std::move(r.reason)};
+    // With allow_raw the result starts as the decoded input, so it can be passed on.
+    if (settings_.allow_raw && stage->kind() == "decode") {
+      envelope.result = envelope.payload.is_object() ? envelope.payload : json{{"payload", envelope.payload}};
+    }
+  }
+  return {};
+}
+
+namespace {
+
+const ObjectSpec& queue_spec() {
+  static const ObjectSpec spec{
+      .name = "queue",
+      .doc = "The pipeline's bounded queue of messages waiting to run.",
+      .fields =
+          {
+              {.name = "max", .type = FieldType::integer, .doc = "Most messages waiting.", .default_value = 256,
+               .minimum = 1, .maximum = 1000000},
+              {.name = "on_full", .type = FieldType::string,
+               .doc = "When full: block (stop reading the input bus until there is room), drop_oldest (drop "
+                      "the oldest waiting message, counted), deadletter (dead-letter the new message).",
+               .default_value = "deadletter", .enum_values = {"block", "drop_oldest", "deadletter"}},
+          },
+  };
+  return spec;
+}
+
+const ObjectSpec& pipeline_spec() {
+  static const ObjectSpec spec{
+      .name = "pipeline",
+      .doc = "A chain of stages a message runs through: decode → when → window → prompt → infer → post → "
+             "output. Only input and output are required.",
+      .fields =
+          {
+              {.name = "name", .type = FieldType::string,
+               .doc = "Unique name; used in topics, telemetry and provenance.", .required = true},
+              {.name = "input", .type = FieldType::object, .doc = input_spec().doc, .required = true,
+               .object = &input_spec()},
+              when_field_spec(),
+              {.name = "window", .type = FieldType::object, .doc = window_spec().doc, .object = &window_spec(),
+               .example = "window: {count: 10, key: \"topic\"}"},
+              {.name = "prompt", .type = FieldType::object, .doc = prompt_spec().doc, .object = &prompt_spec()},
+              {.name = "infer", .type = FieldType::object, .doc = infer_spec().doc, .object = &infer_spec()},
+              post_field_spec(),
+              {.name = "output", .type = FieldType::object, .doc = output_spec().doc, .required = true,
+               .object = &output_spec()},
+              {.name = "queue", .type = FieldType::object, .doc = queue_spec().doc, .default_value = json::object(),
+               .object = &queue_spec()},
+              {.name = "allow_raw", .type = FieldType::boolean,
+               .doc = "Lets the input payload leave the node: the result starts as the decoded payload, and "
+                      "dead-letters carry the raw payload. `check` warns about it.",
+               .default_value = false},
+          },
+  };
+  return spec;
+}
+
+OnFull on_full_from(const std::string& name) {
+  if (name == "block") return OnFull::block;
+  if (name == "drop_oldest") return OnFull::drop_oldest;
+  return OnFull::deadletter;
+}
+
+}  // namespace
+
+const FieldSpec& pipelines_field_spec() {
+  static const FieldSpec spec{
+      .name = "pipelines",
+      .type = FieldType::object_list,
+      .doc = "The pipelines. A message can feed several: each whose input matches its bus and topic.",
+      .required = true,
+      .object = &pipeline_spec(),
+  };
+  return spec;
+}
+
+std::unique_ptr<Pipeline> build_pipeline(const BuildContext& pipeline_ctx) {
+  const json& v = pipeline_ctx.values();
+  if (!v.contains("name") || !v.contains("input") || !v.contains("output")) return nullptr;  // reported
+  BuildContext ctx = pipeline_ctx;
+  ctx.pipeline = v.at("name").get<std::string>();
+
+  PipelineSettings settings;
+  settings.name = ctx.pipeline;
+  const json& input = v.at("input");
+  const std::string bus_name = input.value("bus", std::string());
+  settings.bus = bus_name.empty() ? kDefaultBusName : bus_name;
+  settings.qos = input.value("qos", 0);
+  if (input.contains("topics")) {
+    for (const auto& t : input.at("topics")) {
+      auto filter = bus::parse_topic_filter(t.get<std::string>());
+      if (filter) {
+        settings.subscriptions.push_back(t.get<std::string>());
+        settings.filters.push_back(std::move(filter).value());
+      }
+    }
+  }
+  const json queue = v.value("queue", json::object());
+  settings.queue_max = queue.value("max", size_t{256});
+  settings.on_full = on_full_from(queue.value("on_full", std::string("deadletter")));
+  settings.allow_raw = v.value("allow_raw", false);
+
+  std::vector<std::unique_ptr<Stage>> stages;
+  bool ok = true;
+  auto add = [&](std::unique_ptr<Stage> stage) {
+    if (stage) stages.push_back(std::move(stage));
+    else ok = false;
+  };
+  add(build_decode_stage(ctx.at("input")));
+  if (v.contains("when")) add(build_when_stage(ctx.at("when")));
+  if (v.contains("window")) add(build_window_stage(ctx.at("window")));
+  if (v.contains("prompt")) add(build_prompt_stage(ctx.at("prompt")));
+  if (v.contains("infer")) add(build_infer_stage(ctx.at("infer")));
+  if (v.contains("post")) add(build_post_stage(ctx.at("post")));
+  add(build_output_stage(ctx.at("output")));
+  if (v.contains("infer") && !v.contains("prompt")) {
+    ctx.error("infer", "infer needs a prompt stage to say what to ask the model");
+    ok = false;
+  }
+  if (v.contains("prompt") && !v.contains("infer")) {
+    ctx.error("prompt", "prompt has no effect without an infer stage");
+    ok = false;
+  }
+  if (!ok) return nullptr;
+  return std::make_unique<Pipeline>(std::move(settings), std::move(stages));
+}
+
+}  // namespace edgenode::pipeline

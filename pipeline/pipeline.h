@@ -1,0 +1,54 @@
+// One configured pipeline: its input (bus, topic filters), its queue policy, and the
+// chain of stages a message runs through: decode → when → window → prompt → infer →
+// post → output.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bus/topic.h"
+#include "pipeline/build_context.h"
+#include "pipeline/spec.h"
+#include "pipeline/stage.h"
+
+namespace edgenode::pipeline {
+
+enum class OnFull { block, drop_oldest, deadletter };
+
+struct PipelineSettings {
+  std::string name;
+  std::string bus;                         // resolved: "default" for the default bus
+  std::vector<std::string> subscriptions;  // as written, $share prefix included
+  std::vector<bus::TopicFilter> filters;
+  int qos = 0;
+  size_t queue_max = 256;
+  OnFull on_full = OnFull::deadletter;
+  bool allow_raw = false;
+};
+
+// How one message left the pipeline.
+struct PipelineOutcome {
+  StageStatus status = StageStatus::next;  // next: published (envelope.outputs)
+  std::string stage;                       // the stage that filtered, held or failed it
+  std::string reason;
+};
+
+class Pipeline {
+ public:
+  Pipeline(PipelineSettings settings, std::vector<std::unique_ptr<Stage>> stages);
+  const PipelineSettings& settings() const { return settings_; }
+  const std::string& name() const { return settings_.name; }
+  // Not thread-safe: the runner runs one message of a pipeline at a time, in order.
+  PipelineOutcome run(Envelope& envelope);
+
+ private:
+  PipelineSettings settings_;
+  std::vector<std::unique_ptr<Stage>> stages_;
+};
+
+const FieldSpec& pipelines_field_spec();
+// Builds the pipeline at ctx.pointer ("/pipelines/<i>"); nullptr after reporting errors.
+std::unique_ptr<Pipeline> build_pipeline(const BuildContext& ctx);
+
+}  // namespace edgenode::pipeline
