@@ -101,6 +101,11 @@ void norm_heads(float* x, const float* w, int n_heads, int head_dim, float eps) 
   for (int h = 0; h < n_heads; ++h) kernels::rmsnorm(x + h * head_dim, w, x + h * head_dim, head_dim, eps);
 }
 
+void scale_rotated(float* x, int n_heads, int head_dim, int n_rot, float factor) {
+  for (int h = 0; h < n_heads; ++h)
+    for (int i = 0; i < n_rot; ++i) x[h * head_dim + i] *= factor;
+}
+
 void add_residual(ForwardContext& c, const float* post_norm) {
   const int n_embd = c.hp.n_embd;
   for_each_token(c, [&](int t) {
@@ -175,6 +180,10 @@ void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, co
     kernels::rope(q, hp.n_head, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors, o.rope_mode);
     kernels::rope(k, hp.n_head_kv, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors,
                   o.rope_mode);
+    if (hp.rope_attn_factor != 1.0f) {  // as ggml's rope: cos and sin scaled, rotated dims only
+      scale_rotated(q, hp.n_head, hd, hp.n_rot, hp.rope_attn_factor);
+      scale_rotated(k, hp.n_head_kv, hd, hp.n_rot, hp.rope_attn_factor);
+    }
     if (o.scale_q_before)
       for (int i = 0; i < q_dim; ++i) q[i] *= q_scale;
     for (int g = 0; g < hp.n_head_kv; ++g) {

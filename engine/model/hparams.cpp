@@ -51,10 +51,13 @@ Result<HParams> HParams::read_common(const GgufFile& file, const std::string& ar
   EDGENODE_READ(n_rot, optional_int(file, p + "rope.dimension_count", hp.head_dim));
   EDGENODE_READ(rope_freq_base, file.get_f32_or(p + "rope.freq_base", 10000.0f));
   EDGENODE_READ(rms_eps, file.get_f32_or(p + "attention.layer_norm_rms_epsilon", 1e-5f));
+  EDGENODE_READ(rope_attn_factor, file.get_f32_or(p + "rope.scaling.attn_factor", 1.0f));
 #undef EDGENODE_READ
 
   auto scaling_type = file.get_string_or(p + "rope.scaling.type", "none");
   if (!scaling_type) return scaling_type.error();
+  if (*scaling_type != "none" && *scaling_type != "linear" && *scaling_type != "longrope")
+    return bad_input("unsupported rope scaling type " + *scaling_type + " (" + p + "rope.scaling.type)");
   if (*scaling_type == "linear") {
     auto factor = file.get_f32_or(p + "rope.scaling.factor", 1.0f);
     if (!factor) return factor.error();
@@ -68,8 +71,9 @@ Result<HParams> HParams::read_common(const GgufFile& file, const std::string& ar
   if (hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
     return bad_input("rope.dimension_count " + std::to_string(hp.n_rot) + " does not fit head dimension " +
                      std::to_string(hp.head_dim));
-  if (!(hp.rms_eps > 0.0f) || !std::isfinite(hp.rope_freq_base) || hp.rope_freq_base <= 0.0f)
-    return bad_input("metadata " + p + "rope.freq_base or layer_norm_rms_epsilon out of range");
+  if (!(hp.rms_eps > 0.0f) || !std::isfinite(hp.rope_freq_base) || hp.rope_freq_base <= 0.0f ||
+      !(hp.rope_attn_factor > 0.0f) || !std::isfinite(hp.rope_attn_factor))
+    return bad_input("metadata " + p + "rope.freq_base, rope.scaling.attn_factor or layer_norm_rms_epsilon out of range");
   return hp;
 }
 
@@ -88,6 +92,7 @@ std::vector<std::pair<std::string, std::string>> HParams::describe() const {
       {"vocab_size", std::to_string(n_vocab)},
   };
   if (rope_freq_scale != 1.0f) out.emplace_back("rope_freq_scale", format_float(rope_freq_scale));
+  if (rope_attn_factor != 1.0f) out.emplace_back("rope_attn_factor", format_float(rope_attn_factor));
   if (sliding_window > 0) {
     out.emplace_back("sliding_window", std::to_string(sliding_window));
     out.emplace_back("rope_freq_base_swa", format_float(rope_freq_base_swa));

@@ -27,6 +27,7 @@ struct HParams {
   float rope_freq_base = 10000.0f;   // <arch>.rope.freq_base
   float rope_freq_scale = 1.0f;      // 1 / <arch>.rope.scaling.factor for linear scaling
   float rms_eps = 1e-5f;             // <arch>.attention.layer_norm_rms_epsilon
+  float rope_attn_factor = 1.0f;     // <arch>.rope.scaling.attn_factor: scales the rotated dims (LongRoPE)
 
   // Sliding-window attention (gemma3): window size and the rope base of windowed layers.
   int sliding_window = 0;

@@ -1,7 +1,8 @@
 // phi3 (Phi-3.5-mini, Phi-4-mini): fused QKV projection (q rows, then k, then v), fused
 // gate+up in ffn_up (gate rows first), NEOX RoPE over rope.dimension_count dims (partial
 // rotary on Phi-4-mini), q scaled by 1/sqrt(head_dim) before attention. LongRoPE models carry
-// rope_factors_short/long; the long ones apply when the context exceeds the original one.
+// rope_factors_short/long; the long ones apply when the context exceeds the original one,
+// and rope.scaling.attn_factor scales the rotated dimensions (HParams, applied in blocks.cpp).
 #include "engine/gguf/gguf.h"
 #include "engine/model/arch/architecture.h"
 
@@ -10,7 +11,7 @@ namespace edgenode::engine {
 namespace {
 
 Result<void> read_hparams(const GgufFile& file, HParams& hp) {
-  auto orig = file.get_u32_or(hp.arch + ".rope.scaling.original_context_length", 0);
+  auto orig = file.get_u32_or(hp.arch + ".rope.scaling.original_context_length", hp.n_ctx_train);
   if (!orig) return orig.error();
   hp.n_ctx_orig = static_cast<int>(*orig);
   return {};
