@@ -7,11 +7,23 @@
 
 namespace edgenode::engine {
 
+// Greedy decoding runs this over the whole vocabulary every token: eight independent running
+// maxima (no loop-carried dependency, vectorisable), then the first index holding the maximum.
 int32_t Sampler::argmax(std::span<const float> logits) {
-  int32_t best = 0;
-  for (size_t i = 1; i < logits.size(); ++i)
-    if (logits[i] > logits[best]) best = static_cast<int32_t>(i);  // strict: the first max wins
-  return best;
+  constexpr size_t kLanes = 8;
+  const size_t n = logits.size();
+  if (n == 0) return 0;
+  float lane[kLanes];
+  for (float& l : lane) l = -std::numeric_limits<float>::infinity();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t j = 0; j < kLanes; ++j) lane[j] = logits[i + j] > lane[j] ? logits[i + j] : lane[j];
+  float best = -std::numeric_limits<float>::infinity();
+  for (float l : lane) best = l > best ? l : best;
+  for (; i < n; ++i) best = logits[i] > best ? logits[i] : best;
+  for (size_t k = 0; k < n; ++k)
+    if (logits[k] == best) return static_cast<int32_t>(k);  // the first maximum wins ties
+  return 0;  // all NaN or empty of finite values: as the scalar scan, token 0
 }
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> history, std::mt19937_64& rng) {

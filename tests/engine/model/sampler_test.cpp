@@ -17,6 +17,19 @@ TEST(Sampler, GreedyTakesTheFirstMaximum) {
   EXPECT_EQ(sampler.sample(logits, {}, rng), 1);
 }
 
+TEST(Sampler, ArgmaxMatchesAScalarScanOnEveryLength) {
+  std::mt19937_64 rng(17);
+  std::uniform_int_distribution<int> value(-4, 4);  // few distinct values: many ties
+  for (size_t n = 1; n < 70; ++n) {
+    std::vector<float> logits(n);
+    for (float& l : logits) l = static_cast<float>(value(rng));
+    size_t want = 0;
+    for (size_t i = 1; i < n; ++i)
+      if (logits[i] > logits[want]) want = i;
+    EXPECT_EQ(Sampler::argmax(logits), static_cast<int32_t>(want)) << "n=" << n;
+  }
+}
+
 TEST(Sampler, RepetitionPenaltyDividesPositiveAndMultipliesNegativeLogits) {
   SamplingParams p;
   p.repeat_penalty = 2.0f;
