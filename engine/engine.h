@@ -65,7 +65,7 @@ struct GenerateResult {
 // Return false to stop generation.
 using PieceCallback = std::function<bool(std::string_view piece)>;
 
-struct ModelInfo;  // architecture, hyper-parameters, tensors: see model_info.h
+struct ModelInfo;  // architecture, hyper-parameters, tensors: engine/model/model_info.h
 
 class Model {
  public:
