@@ -4,6 +4,7 @@
 // it also times llama.cpp on the same vocabulary and text and prints the ratio.
 //
 //   bench_tokenize [--fixtures DIR] [--mb 1] [--runs 5] [--llama-tokenize PATH] [vocab...]
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,15 +59,18 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-// Wall time of `tool -m gguf -f file --ids --log-disable`, output discarded; < 0 on failure.
+// Wall time of llama-tokenize on the file with the settings our side uses (no BOS, no special
+// parsing, no escape processing), output discarded; < 0 on failure.
 double time_llama_tokenize(const std::string& tool, const fs::path& gguf, const fs::path& file) {
+  std::fflush(nullptr);  // or the child would write our buffered table a second time
   const auto start = std::chrono::steady_clock::now();
   const pid_t pid = fork();
   if (pid == 0) {
-    std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
-    execl(tool.c_str(), tool.c_str(), "-m", gguf.c_str(), "-f", file.c_str(), "--ids", "--log-disable",
-          static_cast<char*>(nullptr));
+    const int null_fd = open("/dev/null", O_WRONLY);
+    dup2(null_fd, STDOUT_FILENO);
+    dup2(null_fd, STDERR_FILENO);
+    execl(tool.c_str(), tool.c_str(), "-m", gguf.c_str(), "-f", file.c_str(), "--ids", "--log-disable", "--no-bos",
+          "--no-parse-special", "--no-escape", static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
