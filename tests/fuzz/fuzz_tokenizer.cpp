@@ -141,8 +141,19 @@ std::string expected_pieces(const Tokenizer& tokenizer, std::string_view text) {
 
 }  // namespace
 
+// Loading a real vocabulary takes a while: do it before the per-input timeout starts counting.
+const std::vector<std::unique_ptr<Tokenizer>>& tokenizers() {
+  static const std::vector<std::unique_ptr<Tokenizer>> instance = make_tokenizers();
+  return instance;
+}
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  tokenizers();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::vector<std::unique_ptr<Tokenizer>> tokenizers = make_tokenizers();
+  const auto& tokenizers = ::tokenizers();
   if (size == 0) return 0;
   const Tokenizer& tokenizer = *tokenizers[data[0] % tokenizers.size()];
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
