@@ -67,7 +67,6 @@ class Value {
   Array& as_array() const { return *array_; }
   Object& as_object() const { return *object_; }
   const Function& as_function() const { return function_->call; }
-  const std::string& function_name() const { return function_->name; }
 
   // Python truthiness: empty string/list/dict, 0, none and undefined are false.
   bool truthy() const;
@@ -79,8 +78,6 @@ class Value {
   std::string text() const;
   // Python-like type name for error messages.
   std::string type_name() const;
-  // How deeply lists and dicts nest inside this value (0 for scalars), as of construction.
-  int nesting() const { return nesting_; }
 
  private:
   struct Callable {
@@ -89,7 +86,7 @@ class Value {
   };
 
   Kind kind_ = Kind::undefined;
-  int nesting_ = 0;
+  int nesting_ = 0;  // how deeply lists and dicts nest inside, as of construction
   int64_t int_ = 0;
   double float_ = 0;
   std::shared_ptr<std::string> string_;
