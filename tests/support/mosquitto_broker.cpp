@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -197,9 +198,26 @@ Result<void> MosquittoBroker::write_config() {
 }
 
 Result<void> MosquittoBroker::launch() {
-  auto pid = spawn({kMosquitto, "-c", (dir_ / "mosquitto.conf").string()}, dir_ / "mosquitto.log");
-  if (!pid) return pid.error();
-  pid_ = *pid;
+  const std::string conf = (dir_ / "mosquitto.conf").string();
+  const std::string log_file = (dir_ / "mosquitto.log").string();
+  char* const argv[] = {const_cast<char*>(kMosquitto), const_cast<char*>("-c"), const_cast<char*>(conf.c_str()),
+                        nullptr};
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ < 0) return internal_error(std::string("fork: ") + std::strerror(errno));
+  if (pid_ == 0) {
+    // Only async-signal-safe calls between fork and exec. The broker dies with the test
+    // process even when a crash or a ctest timeout skips the destructor.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
+    }
+    ::execv(kMosquitto, argv);
+    ::_exit(127);
+  }
   const auto deadline = Clock::now() + kStartTimeout;
   while (!port_accepts(port_)) {
     int status = 0;

@@ -2,7 +2,9 @@
 // dir, a listener on a free loopback port, optional password auth, TLS / mutual TLS
 // with certificates made by openssl, optional persistence. kill9() and restart() keep
 // the port, so a client can reconnect to the same URL. The destructor stops the broker
-// and removes the temp dir.
+// and removes the temp dir. The broker is also killed when the thread that started (or
+// restarted) it ends, so call start() and restart() from the test's own thread; then a
+// crashed or timed-out test leaves no broker behind.
 #pragma once
 
 #include <sys/types.h>
