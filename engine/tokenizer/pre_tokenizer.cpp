@@ -6,6 +6,8 @@
 
 #include <array>
 #include <initializer_list>
+#include <string>
+#include <string_view>
 
 namespace edgenode::engine {
 namespace {
@@ -21,6 +23,25 @@ constexpr const char* kGpt4o =
     R"(|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?)"
     R"(|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr const char* kDigits = R"(\p{N})";  // Digits(individual_digits = true)
+
+// PCRE2's \s (with UCP) is Unicode White_Space plus U+180E MONGOLIAN VOWEL SEPARATOR, which
+// Unicode stopped counting as a space in 6.3; Hugging Face (Oniguruma), JavaScript and
+// llama.cpp treat it as an ordinary format character. Rewrites a pattern so that \s, \S and
+// the "neither space, letter nor number" class agree with them.
+std::string with_unicode_white_space(std::string pattern) {
+  auto replace_all = [&](std::string_view from, std::string_view to) {
+    for (size_t pos = pattern.find(from); pos != std::string::npos; pos = pattern.find(from, pos + to.size())) {
+      pattern.replace(pos, from.size(), to);
+    }
+  };
+  constexpr std::string_view kOther = R"([^\s\p{L}\p{N}])";
+  constexpr std::string_view kPlaceholder = R"(\x{0})";  // text none of the patterns contains
+  replace_all(kOther, kPlaceholder);
+  replace_all(R"(\S)", R"([\S\x{180E}])");
+  replace_all(R"(\s)", R"([^\S\x{180E}])");
+  replace_all(kPlaceholder, R"((?:[^\s\p{L}\p{N}]|\x{180E}))");
+  return pattern;
+}
 
 struct Family {
   const char* name;
@@ -95,11 +116,12 @@ Result<PreTokenizer> PreTokenizer::for_name(std::string_view pre) {
   PreTokenizer result;
   result.name_ = family->name;
   result.ignore_merges_ = family->ignore_merges;
-  for (const char* source : family->patterns) {
+  for (const char* hf_source : family->patterns) {
+    const std::string source = with_unicode_white_space(hf_source);
     int error_code = 0;
     PCRE2_SIZE error_offset = 0;
     auto pattern = std::make_unique<Pattern>();
-    pattern->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(source), PCRE2_ZERO_TERMINATED,
+    pattern->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(source.data()), source.size(),
                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error_code, &error_offset,
                                   nullptr);
     if (!pattern->code) {

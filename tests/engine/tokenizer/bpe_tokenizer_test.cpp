@@ -108,6 +108,16 @@ TEST(PreTokenizer, Gpt4oSplitsCamelCaseAndKeepsContractions) {
   EXPECT_EQ(pre_tokens("gpt-4o", "HelloWorld's a/b\n"), (Strings{"Hello", "World's", " a", "/b", "\n"}));
 }
 
+TEST(PreTokenizer, WhiteSpaceIsUnicodeWhiteSpace) {
+  // NBSP, U+3000 and NEL are white space; U+180E (a format character since Unicode 6.3) and
+  // U+FEFF are not, as in Hugging Face's tokenizers and llama.cpp.
+  EXPECT_EQ(pre_tokens("gpt2", "a\xC2\xA0\xC2\xA0" "b"), (Strings{"a", "\xC2\xA0", "\xC2\xA0", "b"}));
+  EXPECT_EQ(pre_tokens("gpt2", "a\xC2\x85\xC2\x85" "b"), (Strings{"a", "\xC2\x85", "\xC2\x85", "b"}));
+  EXPECT_EQ(pre_tokens("gpt2", "a \xE1\xA0\x8E" "b"), (Strings{"a", " \xE1\xA0\x8E", "b"}));
+  EXPECT_EQ(pre_tokens("llama-bpe", "a\xE1\xA0\x8E  \n"), (Strings{"a", "\xE1\xA0\x8E", "  \n"}));
+  EXPECT_EQ(pre_tokens("gpt2", "a \xEF\xBB\xBF b"), (Strings{"a", " \xEF\xBB\xBF", " b"}));
+}
+
 TEST(PreTokenizer, UnicodeLettersAndInvalidBytes) {
   EXPECT_EQ(pre_tokens("gpt2", "caf\xC3\xA9 \xE6\x9D\xB1\xE4\xBA\xAC"), (Strings{"caf\xC3\xA9", " \xE6\x9D\xB1\xE4\xBA\xAC"}));
   EXPECT_EQ(pre_tokens("gpt2", "ab\xFF" "cd"), (Strings{"ab", "\xFF", "cd"}));
