@@ -22,7 +22,6 @@ def write_gguf(cfg, vocab, state, path):
     w = gguf.GgufWriter()
     w.add("general.architecture", gguf.STRING, "llama")
     w.add("general.name", gguf.STRING, "edgenode-triage")
-    w.add("general.license", gguf.STRING, "Apache-2.0")
     w.add("general.file_type", gguf.UINT32, 7)  # LLAMA_FTYPE_MOSTLY_Q8_0
     w.add("general.quantization_version", gguf.UINT32, 2)
     w.add("llama.context_length", gguf.UINT32, cfg.context)
