@@ -122,7 +122,7 @@ void add_info(CLI::App& model, int& exit_code) {
                 static_cast<unsigned long long>(info.file_size), info.gguf_version);
     std::printf("architecture  %s%s\n", info.architecture.c_str(), info.vocab_only ? " (vocab only)" : "");
     if (!info.name.empty()) std::printf("name          %s\n", info.name.c_str());
-    for (const auto& [k, v] : info.hparams) std::printf("  %-26s %s\n", k.c_str(), v.c_str());
+    for (const auto& [k, v] : info.hparams) std::printf("  %-30s %s\n", k.c_str(), v.c_str());
     std::string types;
     for (const auto& [t, n] : info.tensor_types) types += (types.empty() ? "" : ", ") + t + " x" + std::to_string(n);
     std::printf("tensors       %zu (%s)\n", info.tensor_count, types.c_str());
