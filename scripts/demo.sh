@@ -46,10 +46,11 @@ PIDS=()  # started processes, in start order
 start() {  # start NAME LOGFILE|- CMD...: runs CMD in the background (- keeps our stdout), remembers its pid
   local name="$1" log="$2"
   shift 2
+  # Should this script itself be killed outright, the kernel still stops its children.
   if [[ "$log" == "-" ]]; then
-    "$@" &
+    setpriv --pdeathsig TERM "$@" &
   else
-    "$@" >"$log" 2>&1 &
+    setpriv --pdeathsig TERM "$@" >"$log" 2>&1 &
   fi
   PIDS+=("$!")
   echo "$! $name" >> "$DEMO_STATE_DIR/pids.txt"
@@ -97,6 +98,8 @@ if [[ -z "${MQTT_URL:-}" ]]; then
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
+# Keep our own user: a privilege drop would clear the parent-death signal set by start().
+user $(id -un)
 CONF
   start mosquitto "$DEMO_STATE_DIR/mosquitto.log" /usr/sbin/mosquitto -c "$DEMO_STATE_DIR/mosquitto.conf"
   wait_for_port 127.0.0.1 "$port" 10 || { echo "demo: mosquitto did not start, see $DEMO_STATE_DIR/mosquitto.log" >&2; exit 1; }
@@ -120,12 +123,16 @@ for _ in $(seq 1 60); do
 done
 ((online)) || { echo "demo: edgenode did not come online within 60 s, see $DEMO_STATE_DIR/edgenode.log" >&2; exit 1; }
 
+# The view subscribes before the first reading is published.
 if [[ -n "$HEADLESS" ]]; then
   start demo-view - "$VIEW" --url "$MQTT_URL" --plain
 else
   echo "broker $MQTT_URL, logs in $DEMO_STATE_DIR; Ctrl-C stops the demo" >&2
+  sleep 1
+  start demo-view - "$VIEW" --url "$MQTT_URL"  # the live table, until Ctrl-C
 fi
-sleep 0.5  # let the view subscribe before the first reading
+view_pid="${PIDS[-1]}"
+sleep 0.5
 start sensor-sim "$DEMO_STATE_DIR/sensor-sim.log" "$SIM" --url "$MQTT_URL" --machines "$MACHINES" --rate "$RATE" \
   --fault-probability "$FAULT_PROBABILITY"
 
@@ -135,6 +142,5 @@ if [[ -n "$HEADLESS" ]]; then
   start timer /dev/null sleep "$HEADLESS"
   wait "${PIDS[-1]}"
 else
-  start demo-view - "$VIEW" --url "$MQTT_URL"  # the live table, until Ctrl-C
-  wait "${PIDS[-1]}" || true
+  wait "$view_pid" || true
 fi

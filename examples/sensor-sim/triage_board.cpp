@@ -58,13 +58,12 @@ nlohmann::json TriageBoard::take_reading(MachineState& state, const nlohmann::js
   // order per machine, so the oldest pending reading is the one answered.
   if (result.is_object() && result.contains("seq") && result["seq"].is_number_integer()) {
     auto seq = result["seq"].get<long>();
-    while (!state.pending.empty()) {
-      auto reading = std::move(state.pending.front());
-      state.pending.pop_front();
-      if (reading.value("seq", -1L) == seq) return reading;
-      if (reading.value("seq", -1L) > seq) break;
-    }
-    return nullptr;
+    // Readings older than the answered one got no result (dropped or dead-lettered).
+    while (!state.pending.empty() && state.pending.front().value("seq", -1L) < seq) state.pending.pop_front();
+    if (state.pending.empty() || state.pending.front().value("seq", -1L) != seq) return nullptr;
+    auto reading = std::move(state.pending.front());
+    state.pending.pop_front();
+    return reading;
   }
   if (state.pending.empty()) return nullptr;
   auto reading = std::move(state.pending.front());
