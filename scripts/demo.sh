@@ -80,8 +80,14 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP  # the terminal went away
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+free_port() {  # a loopback port nothing listens on
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+  done
+  echo "demo: no free loopback port found" >&2
+  return 1
 }
 
 wait_for_port() {  # wait_for_port HOST PORT SECONDS
@@ -108,7 +114,7 @@ fi
 
 cd "$ROOT"  # the config names the model relative to the repository root
 start edgenode "$DEMO_STATE_DIR/edgenode.log" "$EDGENODE" run configs/demo.yaml
-# The node announces itself with a retained "online" status once it is subscribed.
+# The node announces itself with a retained {"status":"online",...} once it is subscribed.
 broker="${MQTT_URL#mqtt://}"
 broker_host="${broker%%:*}"
 broker_port="${broker##*:}"
@@ -116,7 +122,7 @@ broker_port="${broker##*:}"
 online=0
 for _ in $(seq 1 60); do
   kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "demo: edgenode exited, see $DEMO_STATE_DIR/edgenode.log:" >&2; tail -5 "$DEMO_STATE_DIR/edgenode.log" >&2; exit 1; }
-  if mosquitto_sub -h "$broker_host" -p "$broker_port" -t edgenode/demo/status -C 1 -W 1 2>/dev/null | grep -q online; then
+  if mosquitto_sub -h "$broker_host" -p "$broker_port" -t edgenode/demo/status -C 1 -W 1 2>/dev/null | grep -q '"online"'; then
     online=1
     break
   fi
