@@ -155,6 +155,19 @@ TEST_F(ModelCli, InfoShowsArchitectureSpecificHyperParameters) {
   EXPECT_GT(j["tensor_types"]["q8_0"].get<int>(), 0);
 }
 
+TEST_F(ModelCli, BenchReportsSpeedsAndTheBandwidthBound) {
+  const CliResult r = run({"model", "bench", model("stories260K"), "-p", "16", "-n", "8", "-r", "1", "-t", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  for (const char* field : {"pp_tps", "tg_tps", "bandwidth_gbs", "tg_roofline_fraction"}) {
+    ASSERT_TRUE(j.contains(field)) << field;
+    EXPECT_GT(j[field].get<double>(), 0.0) << field;
+  }
+  EXPECT_NEAR(j["tg_roofline_fraction"].get<double>(),
+              j["tg_tps"].get<double>() * j["weight_bytes_per_token"].get<double>() / (j["bandwidth_gbs"].get<double>() * 1e9),
+              1e-6);
+}
+
 // Each bad input: exit code 2 and exactly one error line naming the problem.
 void expect_bad_input(const CliResult& r, const std::string& names) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
