@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every benchmark of the project and prints its table:
+#   scripts/bench.sh BUILD_DIR        (make bench builds first, then calls this)
+#
+# The figures are only meaningful on an otherwise idle machine: every benchmark here
+# measures throughput or latency, and other load on the cores shows up directly.
+#
+# Each part is bounded (the whole run takes about 10 minutes at most); a part whose
+# binary was not built is reported and skipped. Environment:
+#   LLAMA_CPP_BUILD   a llama.cpp build outside the repository (default /tmp/llama.cpp-build);
+#                     when it has llama-bench and llama-tokenize, bench_model and
+#                     bench_tokenize print the ratio to llama.cpp.
+#   PASSTHROUGH_MESSAGES, PASSTHROUGH_SECONDS   bound of each passthrough flow and QoS
+#                     (default 200000 readings or 30 s).
+set -u
+
+build=${1:?usage: scripts/bench.sh BUILD_DIR}
+build=$(cd "$build" && pwd) || exit 2
+llama_build=${LLAMA_CPP_BUILD:-/tmp/llama.cpp-build}
+failed=0
+
+section() { printf '\n== %s\n' "$1"; }
+
+# run NAME BINARY ARGS...: runs one benchmark, notes a failure and goes on.
+run() {
+  local name=$1 binary=$2
+  shift 2
+  section "$name"
+  if [[ ! -x $binary ]]; then
+    echo "skipped: $binary was not built"
+    return
+  fi
+  "$binary" "$@"
+  local status=$?
+  if ((status != 0)); then
+    echo "$name failed (exit $status)"
+    failed=1
+  fi
+}
+
+echo "edgenode benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+echo "Results are only meaningful on an idle machine; load now: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+run "kernels (Google Benchmark, short)" "$build/bench/kernels/bench_kernels" --benchmark_min_time=0.05
+
+# bench_model reads the llama-bench path from LLAMA_BENCH.
+export LLAMA_BENCH=$llama_build/bin/llama-bench
+run "model: SmolLM2-135M-shaped Q8_0, 1 and 2 threads" "$build/bench/engine/bench_model" --threads 1,2 -r 3
+
+tokenize_args=(--mb 1 --runs 3)
+[[ -x $llama_build/bin/llama-tokenize ]] && tokenize_args+=(--llama-tokenize "$llama_build/bin/llama-tokenize")
+run "tokenizer" "$build/bench/engine/bench_tokenize" "${tokenize_args[@]}"
+
+run "grammar (JSON-schema masking)" "$build/bench/engine/bench_grammar"
+
+run "bus: MqttBus pub->sub, journal" "$build/bench/bus/bench_bus" 50000
+
+run "passthrough: edgenode vs Node-RED" "$build/bench/bus/bench_passthrough" \
+  --messages "${PASSTHROUGH_MESSAGES:-200000}" --seconds "${PASSTHROUGH_SECONDS:-30}"
+
+exit $failed
