@@ -7,6 +7,9 @@
 #include "bus/mqtt_bus.h"
 #include "bus/zmq_bus.h"
 #include "node/bus_publisher.h"
+#include "node/http_endpoint.h"
+#include "node/journal_publisher.h"
+#include "node/metrics_text.h"
 #include "node/node_models.h"
 #include "node/telemetry.h"
 #include "pipeline/output_stage.h"
@@ -98,15 +101,21 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig&
     node->buses_[b.name] = std::move(created).value();
   }
   node->publisher_ = std::make_unique<BusPublisher>(node->buses_);
+  if (!node->settings_.journal.empty()) {
+    auto journal = JournalPublisher::open(node->settings_, node->buses_);
+    if (!journal) return journal.error();
+    node->journal_ = std::move(journal).value();
+  }
 
   pipeline::RunnerOptions options;
   options.workers = 2;
   options.deadletters = {node->settings_.topic_prefix, node->control_bus_};
-  node->runner_ = std::make_unique<pipeline::Runner>(std::move(pipelines), *node->publisher_, options);
+  pipeline::Publisher& publisher = node->journal_ ? static_cast<pipeline::Publisher&>(*node->journal_)
+                                                  : static_cast<pipeline::Publisher&>(*node->publisher_);
+  node->runner_ = std::make_unique<pipeline::Runner>(std::move(pipelines), publisher, options);
 
-  std::vector<const bus::Bus*> bus_views;
-  for (const auto& [name, b] : node->buses_) bus_views.push_back(b.get());
-  node->telemetry_ = std::make_unique<Telemetry>(node->settings_.id, *node->runner_, node->models_, bus_views);
+  for (const auto& [name, b] : node->buses_) node->bus_views_.push_back(b.get());
+  node->telemetry_ = std::make_unique<Telemetry>(node->settings_.id, *node->runner_, node->models_, node->bus_views_);
   return node;
 }
 
@@ -114,11 +123,24 @@ bus::Bus* NodeRuntime::control_bus() const { return buses_.at(control_bus_).get(
 
 Result<void> NodeRuntime::start() {
   for (auto& [name, b] : buses_) {
-    b->on_message([this](bus::Message&& message) { runner_->submit(message); });
+    b->on_message([this](bus::Message&& message) {
+      // Recorded before this handler returns, that is before the broker gets its ack.
+      if (journal_ && message.qos >= 1) journal_->record_input(message);
+      if (input_closed_) return;  // stopping: a journaled input is replayed at the next start
+      runner_->submit(message);
+    });
+    if (journal_) continue;  // the journal's senders take the acks and connection events
     b->on_ack([this, bus_name = name](uint64_t token) { publisher_->acked(bus_name, token); });
     b->on_connection([bus_name = name](bool connected) {
       spdlog::info("bus_connection bus={} connected={}", bus_name, connected);
     });
+  }
+  if (journal_) {
+    // What a previous run left unfinished goes first, before any new input.
+    const auto pending = journal_->pending_inputs();
+    for (const auto& message : pending) runner_->replay(message);
+    if (!pending.empty()) spdlog::info("journal_replay inputs={}", pending.size());
+    journal_->start_senders();
   }
   for (const auto& p : runner_->pipelines()) {
     const auto& s = p->settings();
@@ -131,6 +153,20 @@ Result<void> NodeRuntime::start() {
     auto started = b->start();
     if (!started) return unavailable("bus '" + name + "': " + started.error().message);
     spdlog::info("bus_started bus={}", name);
+  }
+  if (!settings_.http_listen.empty()) {
+    HttpEndpoint::Handlers handlers;
+    handlers.metrics = [this] { return prometheus_text(*runner_, bus_views_, models_); };
+    handlers.ready = [this] {
+      for (const bus::Bus* b : bus_views_) {
+        if (!b->stats().connected) return false;
+      }
+      return true;
+    };
+    auto http = HttpEndpoint::start(settings_.http_listen, std::move(handlers));
+    if (!http) return http.error();
+    http_ = std::move(http).value();
+    spdlog::info("http_listening listen={} port={}", settings_.http_listen, http_->port());
   }
   publish_status(true);
   return {};
@@ -154,13 +190,24 @@ void NodeRuntime::publish_status(bool online) {
   message.qos = 1;
   message.retain = true;
   message.bus = control_bus_;
+  if (journal_) {
+    // In order behind the outputs already waiting; only `offline` is waited for.
+    journal_->publish(std::move(message), pipeline::OutboundKind::output);
+    if (!online && !journal_->wait_until_sent(control_bus_, kOfflineAckTimeout))
+      spdlog::warn("status_not_acknowledged status=offline");
+    return;
+  }
   if (!publisher_->publish_and_wait(message, kOfflineAckTimeout)) {
     spdlog::warn("status_not_acknowledged status={}", online ? "online" : "offline");
   }
 }
 
 void NodeRuntime::publish_telemetry() {
-  const json record = telemetry_->sample();
+  json record = telemetry_->sample();
+  if (journal_) {
+    record["journal"] = journal_->stats();
+    journal_->compact_from_time_to_time();
+  }
   bus::Message message;
   message.topic = settings_.topic_prefix + "/telemetry";
   const bool msgpack = settings_.telemetry_format == "msgpack";
@@ -176,12 +223,22 @@ void NodeRuntime::publish_telemetry() {
 }
 
 size_t NodeRuntime::stop() {
-  for (auto& [name, b] : buses_) b->pause_input();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.drain_timeout_ms);
+  if (journal_) {
+    // The buses keep reading, since the acks of the outputs arrive on them too.
+    input_closed_ = true;
+  } else {
+    for (auto& [name, b] : buses_) b->pause_input();
+  }
   const size_t left = runner_->drain(std::chrono::milliseconds(settings_.drain_timeout_ms));
   if (left > 0) spdlog::warn("drain_incomplete messages_left={}", left);
+  if (journal_) journal_->stop_waiting();
   publish_telemetry();
   publish_status(false);
+  if (journal_ && !journal_->wait_until_flushed(deadline)) spdlog::warn("outbox_not_flushed outputs stay journaled");
   for (auto& [name, b] : buses_) b->stop();
+  if (journal_) journal_->close();
+  http_.reset();
   return left;
 }
 

@@ -3,6 +3,7 @@
 // SIGTERM, then stops input, drains within the deadline, publishes `offline` and stops.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -18,6 +19,8 @@
 namespace edgenode::node {
 
 class BusPublisher;
+class HttpEndpoint;
+class JournalPublisher;
 
 class NodeRuntime {
  public:
@@ -44,8 +47,12 @@ class NodeRuntime {
   pipeline::ModelSet models_;
   std::map<std::string, std::unique_ptr<bus::Bus>> buses_;
   std::unique_ptr<BusPublisher> publisher_;
+  std::unique_ptr<JournalPublisher> journal_;  // with node.journal: the runner's publisher
+  std::atomic<bool> input_closed_{false};       // stopping: inputs are journaled, not run
   std::unique_ptr<pipeline::Runner> runner_;
+  std::vector<const bus::Bus*> bus_views_;
   std::unique_ptr<class Telemetry> telemetry_;
+  std::unique_ptr<HttpEndpoint> http_;
   std::string control_bus_;
   std::vector<std::string> pipeline_names_;
 };

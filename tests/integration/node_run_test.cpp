@@ -1,6 +1,11 @@
 // `edgenode run` end to end: a real mosquitto, the real node process, a probe client.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -20,6 +25,7 @@ const char* kConfig = R"y(node:
   bus: {mqtt: {url: "${BROKER_URL}", client_id: itest-node}}
   telemetry: {interval: 200ms}
   drain_timeout: 5s
+  http: {listen: "127.0.0.1:0"}
 pipelines:
   - name: json-in
     input: {topics: ["in/json/+"], qos: 1, format: json}
@@ -41,6 +47,26 @@ std::string property(const bus::Message& m, const std::string& key) {
     if (k == key) return v;
   }
   return {};
+}
+
+// A plain HTTP/1.0 GET on 127.0.0.1; returns the whole response (status line included).
+std::string http_get(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return {};
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)::send(fd, request.data(), request.size(), 0);
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) response.append(buffer, static_cast<size_t>(n));
+  ::close(fd);
+  return response;
 }
 
 class NodeRun : public ::testing::Test {
@@ -76,6 +102,20 @@ TEST_F(NodeRun, StatusSaysOnlineWithVersionAndPipelines) {
   EXPECT_EQ(status_["node"], "itest");
   EXPECT_EQ(status_["pipelines"], (json{"json-in", "msgpack-in", "text-in"}));
   EXPECT_FALSE(status_["version"].get<std::string>().empty());
+}
+
+TEST_F(NodeRun, HttpMetricsHealthAndReadiness) {
+  std::smatch port;
+  const std::string log = node_->log();
+  ASSERT_TRUE(std::regex_search(log, port, std::regex("http_listening listen=\\S+ port=(\\d+)"))) << log;
+  const int p = std::stoi(port[1]);
+  EXPECT_EQ(http_get(p, "/healthz").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(http_get(p, "/readyz").rfind("HTTP/1.1 200", 0), 0u);
+  probe_->publish("in/json/m", R"({"v": 3})", 1);
+  ASSERT_TRUE(probe_->wait_for(on_topic("out/json/m")).has_value());
+  const std::string metrics = http_get(p, "/metrics");
+  EXPECT_NE(metrics.find("edgenode_pipeline_out_total{pipeline=\"json-in\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("edgenode_bus_connected{bus=\"default\"} 1"), std::string::npos) << metrics;
 }
 
 TEST_F(NodeRun, JsonMsgpackAndTextAtEachQos) {

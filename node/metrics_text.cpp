@@ -1,0 +1,76 @@
+#include "node/metrics_text.h"
+
+#include <sstream>
+
+namespace edgenode::node {
+
+namespace {
+
+// Appends one metric family: its HELP and TYPE lines, then one sample per label value.
+class Family {
+ public:
+  Family(std::ostringstream& out, const std::string& name, const std::string& type, const std::string& help)
+      : out_(out), name_(name) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  void sample(const std::string& label, const std::string& value, double v) {
+    out_ << name_ << '{' << label << "=\"" << value << "\"} " << v << '\n';
+  }
+
+ private:
+  std::ostringstream& out_;
+  std::string name_;
+};
+
+}  // namespace
+
+std::string prometheus_text(const pipeline::Runner& runner, const std::vector<const bus::Bus*>& buses,
+                            const pipeline::ModelSet& models) {
+  std::ostringstream out;
+  const auto counters = runner.counters();
+  const auto& pipelines = runner.pipelines();
+  struct Counter {
+    const char* name;
+    const char* help;
+    uint64_t pipeline::PipelineCounters::*field;
+  };
+  const Counter kCounters[] = {
+      {"edgenode_pipeline_in_total", "Messages routed to the pipeline.", &pipeline::PipelineCounters::in},
+      {"edgenode_pipeline_out_total", "Messages that produced a result.", &pipeline::PipelineCounters::out},
+      {"edgenode_pipeline_filtered_total", "Messages the when stage filtered.", &pipeline::PipelineCounters::filtered},
+      {"edgenode_pipeline_dropped_total", "Messages dropped by the queue policy.", &pipeline::PipelineCounters::dropped},
+      {"edgenode_pipeline_deadlettered_total", "Messages dead-lettered.", &pipeline::PipelineCounters::deadlettered},
+      {"edgenode_pipeline_tokens_out_total", "Tokens generated.", &pipeline::PipelineCounters::tokens_out},
+  };
+  for (const auto& c : kCounters) {
+    Family f(out, c.name, "counter", c.help);
+    for (size_t i = 0; i < counters.size(); ++i) {
+      f.sample("pipeline", pipelines[i]->name(), static_cast<double>(counters[i].*(c.field)));
+    }
+  }
+  {
+    Family f(out, "edgenode_pipeline_queue_depth", "gauge", "Messages waiting in the pipeline's queue.");
+    for (size_t i = 0; i < counters.size(); ++i) {
+      f.sample("pipeline", pipelines[i]->name(), static_cast<double>(counters[i].queue_depth));
+    }
+  }
+  {
+    Family f(out, "edgenode_pipeline_latency_p99_ms", "gauge", "99th percentile latency since start, ms.");
+    for (size_t i = 0; i < counters.size(); ++i) {
+      f.sample("pipeline", pipelines[i]->name(), pipeline::LatencyHistogram::percentile(counters[i].latency, 99));
+    }
+  }
+  {
+    Family connected(out, "edgenode_bus_connected", "gauge", "1 when the bus is connected.");
+    for (const bus::Bus* b : buses) connected.sample("bus", b->name(), b->stats().connected ? 1 : 0);
+    Family reconnects(out, "edgenode_bus_reconnects_total", "counter", "Reconnections of the bus.");
+    for (const bus::Bus* b : buses) reconnects.sample("bus", b->name(), static_cast<double>(b->stats().reconnects));
+  }
+  {
+    Family f(out, "edgenode_model_load_ms", "gauge", "Time the model took to load, ms.");
+    for (const auto& [name, worker] : models) f.sample("model", name, worker->stats().load_ms);
+  }
+  return out.str();
+}
+
+}  // namespace edgenode::node
