@@ -2,7 +2,10 @@
 // command line. Output shapes are a contract scripts rely on (see the README); errors are one
 // line on stderr with exit code 2 for bad input, 1 for internal failures.
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -36,24 +39,18 @@ Result<std::string> read_file_or_stdin(const std::string& path) {
   return out.str();
 }
 
-Result<std::vector<int32_t>> parse_token_list(const std::string& text) {
+// Token ids separated by spaces and/or commas: "1 2 3", "1,2,3".
+Result<std::vector<int32_t>> parse_token_list(std::string text) {
+  std::replace(text.begin(), text.end(), ',', ' ');
   std::vector<int32_t> ids;
-  std::string item;
   std::istringstream in(text);
-  while (in >> item) {
-    for (std::string_view part : {std::string_view(item)}) {
-      size_t start = 0;
-      while (start <= part.size()) {
-        const size_t comma = std::min(part.find(',', start), part.size());
-        const std::string number(part.substr(start, comma - start));
-        start = comma + 1;
-        if (number.empty()) continue;
-        char* end = nullptr;
-        const long value = std::strtol(number.c_str(), &end, 10);
-        if (*end != '\0' || value < 0 || value > INT32_MAX) return bad_input("bad token id '" + number + "' in --tokens");
-        ids.push_back(static_cast<int32_t>(value));
-      }
-    }
+  for (std::string number; in >> number;) {
+    char* end = nullptr;
+    errno = 0;
+    const long value = std::strtol(number.c_str(), &end, 10);
+    if (*end != '\0' || errno != 0 || value < 0 || value > INT32_MAX)
+      return bad_input("bad token id '" + number + "' in --tokens");
+    ids.push_back(static_cast<int32_t>(value));
   }
   if (ids.empty()) return bad_input("--tokens holds no token ids");
   return ids;
