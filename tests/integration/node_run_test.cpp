@@ -36,6 +36,10 @@ pipelines:
     input: {topics: ["in/msgpack"], qos: 2, format: msgpack}
     post: [{set: {field: v, expr: "payload.v"}}]
     output: {topic: "out/msgpack", qos: 2, format: msgpack}
+  - name: shared-in
+    input: {topics: ["$share/edge/in/shared/+"], qos: 1, format: json}
+    post: [{set: {field: level, expr: "topic_levels[2]"}}]
+    output: {topic: "out/shared"}
   - name: text-in
     input: {topics: ["in/text"], qos: 0, format: text}
     post: [{set: {field: text, expr: "payload"}}]
@@ -100,7 +104,7 @@ class NodeRun : public ::testing::Test {
 
 TEST_F(NodeRun, StatusSaysOnlineWithVersionAndPipelines) {
   EXPECT_EQ(status_["node"], "itest");
-  EXPECT_EQ(status_["pipelines"], (json{"json-in", "msgpack-in", "text-in"}));
+  EXPECT_EQ(status_["pipelines"], (json{"json-in", "msgpack-in", "shared-in", "text-in"}));
   EXPECT_FALSE(status_["version"].get<std::string>().empty());
 }
 
@@ -142,6 +146,17 @@ TEST_F(NodeRun, JsonMsgpackAndTextAtEachQos) {
   ASSERT_TRUE(t.has_value()) << node_->log();
   EXPECT_EQ(t->payload, "hello there");
   EXPECT_EQ(t->qos, 0);
+}
+
+TEST_F(NodeRun, WildcardsAndSharedSubscriptions) {
+  probe_->publish("in/json/deep/er", R"({"v": 1})", 1);  // '+' matches one level only
+  probe_->publish("in/shared/a", R"({"x": 1})", 1);
+  probe_->publish("in/shared/b", R"({"x": 2})", 1);
+  const auto shared = probe_->wait_count(on_topic("out/shared"), 2);
+  ASSERT_EQ(shared.size(), 2u) << node_->log();
+  EXPECT_EQ(json::parse(shared[0].payload)["level"], "a");
+  EXPECT_EQ(json::parse(shared[1].payload)["level"], "b");
+  EXPECT_FALSE(probe_->wait_for(on_topic("out/json/deep"), std::chrono::milliseconds(200)).has_value());
 }
 
 TEST_F(NodeRun, MalformedPayloadsAreDeadLetteredWhileValidOnesFlow) {
