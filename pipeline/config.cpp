@@ -132,10 +132,6 @@ void add_config_warnings(LoadedConfig& config) {
       config.diagnostics.warning(config.tree.pos(pointer), "bus '" + bus.name + "' does not verify the broker's certificate");
     }
   }
-  if (!config.node.journal.empty()) {
-    config.diagnostics.warning(config.tree.pos("/node/journal"),
-                               "node.journal is not used yet: messages in flight at a crash are not replayed");
-  }
   for (const auto& model : config.node.models) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(model.path, ec)) {

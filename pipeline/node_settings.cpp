@@ -99,6 +99,25 @@ const ObjectSpec& http_spec() {
   return spec;
 }
 
+const ObjectSpec& outbox_spec() {
+  static const ObjectSpec spec{
+      .name = "outbox",
+      .doc = "The journal's outbox: outputs wait here, in order, while their bus is away. Its disk quota.",
+      .fields =
+          {
+              {.name = "max_messages", .type = FieldType::integer, .doc = "Most outputs kept.",
+               .default_value = 100000, .minimum = 1},
+              {.name = "max_bytes", .type = FieldType::size, .doc = "Most bytes (topics plus payloads) kept.",
+               .default_value = 268435456, .minimum = 1},
+              {.name = "on_full", .type = FieldType::string,
+               .doc = "drop_oldest: the oldest output makes room (counted in telemetry as outbox.dropped); "
+                      "block: input stops on the other buses until acks free room.",
+               .default_value = "drop_oldest", .enum_values = {"drop_oldest", "block"}},
+          },
+  };
+  return spec;
+}
+
 const ObjectSpec& model_spec() {
   static const ObjectSpec spec{
       .name = "model",
@@ -165,7 +184,11 @@ const ObjectSpec& node_spec() {
               {.name = "topic_prefix", .type = FieldType::string,
                .doc = "Status, telemetry and dead-letter topics live under it; default: edgenode/<id>."},
               {.name = "journal", .type = FieldType::string,
-               .doc = "Path of the durable inbox/outbox journal (SQLite) for QoS >= 1 messages."},
+               .doc = "Path of the durable inbox/outbox journal (SQLite WAL). QoS >= 1 inputs are recorded "
+                      "before the broker gets their ack and replayed after a crash; outputs wait in its outbox "
+                      "while their bus is away. Without it, outputs are published directly."},
+              {.name = "outbox", .type = FieldType::object, .doc = outbox_spec().doc, .default_value = json::object(),
+               .object = &outbox_spec()},
               {.name = "bus", .type = FieldType::object,
                .doc = "The default bus: inputs and outputs without `bus:` use it, and so do status, telemetry "
                       "and dead-letters.",
@@ -197,6 +220,10 @@ NodeSettings node_settings_from(const json& node, const json& models) {
   s.id = node.value("id", std::string());
   s.topic_prefix = node.value("topic_prefix", "edgenode/" + s.id);
   s.journal = node.value("journal", std::string());
+  const json outbox = node.value("outbox", json::object());
+  s.outbox_max_messages = outbox.value("max_messages", uint64_t{100000});
+  s.outbox_max_bytes = outbox.value("max_bytes", uint64_t{256} << 20);
+  s.outbox_on_full = outbox.value("on_full", std::string("drop_oldest"));
   if (node.contains("bus")) s.buses.push_back(bus_from(kDefaultBusName, node.at("bus"), s.id));
   if (node.contains("buses")) {
     for (const auto& [name, value] : node.at("buses").items()) s.buses.push_back(bus_from(name, value, s.id));

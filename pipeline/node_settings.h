@@ -50,6 +50,9 @@ struct NodeSettings {
   std::string id;
   std::string topic_prefix;
   std::string journal;
+  uint64_t outbox_max_messages = 100000;
+  uint64_t outbox_max_bytes = 256ull << 20;
+  std::string outbox_on_full = "drop_oldest";  // drop_oldest | block
   std::vector<BusSettings> buses;  // the default bus first when there is one
   int64_t telemetry_interval_ms = 10000;
   std::string telemetry_format = "json";

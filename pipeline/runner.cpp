@@ -48,28 +48,45 @@ Runner::~Runner() {
   pool_.reset();
 }
 
-size_t Runner::submit(const bus::Message& message) {
+size_t Runner::submit(const bus::Message& message) { return enqueue(message, false); }
+
+size_t Runner::replay(const bus::Message& message) { return enqueue(message, true); }
+
+size_t Runner::enqueue(const bus::Message& message, bool replayed) {
   thread_local std::vector<size_t> targets;
   router_.route(message, targets);
+  const int64_t input_id = message.journal_id;
+  if (input_id > 0) {
+    if (targets.empty()) {
+      publisher_.input_finished(input_id);
+      return 0;
+    }
+    std::lock_guard lock(open_inputs_mutex_);
+    open_inputs_[input_id] = targets.size();
+  }
   const auto now = std::chrono::steady_clock::now();
   for (size_t index : targets) {
     Lane& lane = *lanes_[index];
     lane.in.fetch_add(1, std::memory_order_relaxed);
     const PipelineSettings& settings = lane.pipeline->settings();
+    int64_t dropped_input = 0;
     std::unique_lock lock(lane.mutex);
     if (lane.queue.size() >= settings.queue_max) {
-      if (settings.on_full == OnFull::block) {
+      if (settings.on_full == OnFull::block || replayed) {
         lane.not_full.wait(lock, [&] { return lane.queue.size() < settings.queue_max || !accepting_; });
         if (!accepting_) {
+          // Stopping: a journaled input stays pending and is replayed at the next start.
           lane.dropped.fetch_add(1, std::memory_order_relaxed);
           continue;
         }
       } else if (settings.on_full == OnFull::drop_oldest) {
+        dropped_input = lane.queue.front().input.journal_id;
         lane.queue.pop_front();
         lane.dropped.fetch_add(1, std::memory_order_relaxed);
       } else {
         lock.unlock();
-        deadletter(lane, message, "queue", "queue full (" + std::to_string(settings.queue_max) + " messages)");
+        if (deadletter(lane, message, "queue", "queue full (" + std::to_string(settings.queue_max) + " messages)"))
+          lane_done(input_id);
         continue;
       }
     }
@@ -77,13 +94,24 @@ size_t Runner::submit(const bus::Message& message) {
     envelope.input = message;
     envelope.started = now;
     lane.queue.push_back(std::move(envelope));
-    if (!lane.scheduled) {
-      lane.scheduled = true;
-      lock.unlock();
-      schedule(lane);
-    }
+    const bool start_drain = !lane.scheduled;
+    lane.scheduled = true;
+    lock.unlock();
+    if (start_drain) schedule(lane);
+    lane_done(dropped_input);  // dropping is the policy's outcome for the oldest input
   }
   return targets.size();
+}
+
+void Runner::lane_done(int64_t input_id) {
+  if (input_id <= 0) return;
+  {
+    std::lock_guard lock(open_inputs_mutex_);
+    auto it = open_inputs_.find(input_id);
+    if (it == open_inputs_.end() || --it->second > 0) return;
+    open_inputs_.erase(it);
+  }
+  publisher_.input_finished(input_id);
 }
 
 void Runner::schedule(Lane& lane) {
@@ -126,31 +154,41 @@ void Runner::process(Lane& lane, Envelope& envelope) {
   lane.tokens_in.fetch_add(static_cast<uint64_t>(envelope.tokens_in), std::memory_order_relaxed);
   lane.tokens_out.fetch_add(static_cast<uint64_t>(envelope.tokens_out), std::memory_order_relaxed);
   lane.generate_us.fetch_add(static_cast<uint64_t>(envelope.generate_ms * 1000), std::memory_order_relaxed);
+  const int64_t input_id = envelope.input.journal_id;
+  bool kept = true;
   switch (outcome.status) {
-    case StageStatus::next:
-      for (auto& message : envelope.outputs) publisher_.publish(std::move(message), OutboundKind::output);
+    case StageStatus::next: {
+      int seq = 0;
+      for (auto& message : envelope.outputs) {
+        kept = publisher_.publish_output(std::move(message), OutboundKind::output,
+                                         OutputOrigin{input_id, lane.pipeline->name(), seq++}) && kept;
+      }
       lane.out.fetch_add(1, std::memory_order_relaxed);
       lane.latency.record(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - envelope.started).count());
       break;
+    }
     case StageStatus::filtered:
       lane.filtered.fetch_add(1, std::memory_order_relaxed);
       break;
     case StageStatus::held:
+      // A window keeps the message in memory; the journal counts the input as done.
       lane.held.fetch_add(1, std::memory_order_relaxed);
       break;
     case StageStatus::failed:
-      deadletter(lane, envelope.input, outcome.stage, outcome.reason);
+      kept = deadletter(lane, envelope.input, outcome.stage, outcome.reason);
       break;
   }
+  if (kept) lane_done(input_id);
 }
 
-void Runner::deadletter(Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason) {
+bool Runner::deadletter(Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason) {
   lane.deadlettered.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("deadletter pipeline={} stage={} topic={} size={} reason=\"{}\"", lane.pipeline->name(), stage,
                input.topic, input.payload.size(), reason);
-  publisher_.publish(make_deadletter(lane.pipeline->settings(), input, stage, reason, options_.deadletters),
-                     OutboundKind::deadletter);
+  // seq -1: a dead-letter never shares its stable id with one of the pipeline's outputs.
+  return publisher_.publish_output(make_deadletter(lane.pipeline->settings(), input, stage, reason, options_.deadletters),
+                                   OutboundKind::deadletter, OutputOrigin{input.journal_id, lane.pipeline->name(), -1});
 }
 
 size_t Runner::pending() const {

@@ -11,6 +11,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bus/message.h"
@@ -24,12 +26,29 @@ namespace edgenode::pipeline {
 
 enum class OutboundKind { output, deadletter };
 
+// Which input an output belongs to: a journaled input's id (0 when not journaled), the
+// pipeline, and the output's index among that pipeline's outputs for the input. Together
+// they give the output its stable id.
+struct OutputOrigin {
+  int64_t input_id = 0;
+  std::string_view pipeline;
+  int seq = 0;
+};
+
 // Where results and dead-letters go: the buses when running, stdout in a dry run.
 // Called from the runner's threads, possibly several at once.
 class Publisher {
  public:
   virtual ~Publisher() = default;
   virtual void publish(bus::Message&& message, OutboundKind kind) = 0;
+  // An output of a known input. Returns false when it could not be kept (the node is
+  // stopping while a full outbox blocks): the input then stays pending for replay.
+  virtual bool publish_output(bus::Message&& message, OutboundKind kind, const OutputOrigin&) {
+    publish(std::move(message), kind);
+    return true;
+  }
+  // Every pipeline the journaled input `input_id` fed is through with it.
+  virtual void input_finished(int64_t /*input_id*/) {}
 };
 
 struct RunnerOptions {
@@ -56,6 +75,9 @@ class Runner {
   // Queues `message` on every pipeline it feeds; returns how many. With on_full: block
   // this waits for room (which is how a bus's reading stops under backpressure).
   size_t submit(const bus::Message& message);
+  // Queues an input replayed from the journal: waits for room whatever the on_full
+  // policy, since the input was accepted once already.
+  size_t replay(const bus::Message& message);
   // Stops taking messages and waits until the queues are empty or `deadline` passes;
   // returns how many messages were still queued or running then.
   size_t drain(std::chrono::milliseconds deadline);
@@ -67,10 +89,14 @@ class Runner {
 
  private:
   struct Lane;
+  size_t enqueue(const bus::Message& message, bool replayed);
   void schedule(Lane& lane);
   void drain_lane(Lane& lane);
   void process(Lane& lane, Envelope& envelope);
-  void deadletter(Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason);
+  // Returns false when the dead-letter could not be kept (see Publisher::publish_output).
+  bool deadletter(Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason);
+  // One lane is through with a journaled input; the last one reports it finished.
+  void lane_done(int64_t input_id);
   size_t pending() const;
 
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
@@ -79,6 +105,8 @@ class Runner {
   RunnerOptions options_;
   Router router_;
   std::atomic<bool> accepting_{true};
+  std::mutex open_inputs_mutex_;
+  std::unordered_map<int64_t, size_t> open_inputs_;  // journaled input → lanes not through with it
   mutable std::mutex idle_mutex_;
   std::condition_variable idle_;
   std::unique_ptr<TaskPool> pool_;  // last: its threads stop before the lanes go
