@@ -33,6 +33,7 @@ struct Row {
   std::string flow;
   int qos;
   bench::LoadResult load;
+  double node_cpu_s = 0;  // CPU time the node used during the run
 };
 
 // Starts the node, measures QoS 0 then QoS 1, stops it. The node's output goes to
@@ -53,7 +54,9 @@ std::vector<Row> measure(const Flow& flow, const testing::MosquittoBroker& broke
     o.qos = qos;
     o.max_messages = messages;
     o.max_duration = std::chrono::seconds(seconds);
+    const double cpu_before = (*node)->cpu_seconds();
     Row row{flow.name, qos, bench::run_load(o)};
+    row.node_cpu_s = (*node)->cpu_seconds() - cpu_before;
     if (!row.load.error.empty()) std::fprintf(stderr, "%s qos%d: %s (log: %s)\n", flow.name.c_str(), qos,
                                               row.load.error.c_str(), log.c_str());
     rows.push_back(std::move(row));
@@ -85,8 +88,8 @@ void print_table(const std::vector<Row>& rows) {
       if (r.flow == flow && r.qos == qos) return r.load.messages_per_s;
     return 0.0;
   };
-  std::printf("%-10s %4s %12s %10s %10s %10s  %s\n", "flow", "QoS", "msgs/s", "p50 ms", "p99 ms",
-              "edgenode/NR", "sent/received");
+  std::printf("%-10s %4s %12s %10s %10s %11s %15s  %s\n", "flow", "QoS", "msgs/s", "p50 ms", "p99 ms",
+              "edgenode/NR", "node CPU us/msg", "sent/received");
   for (const auto& r : rows) {
     const double node_red = rate_of("Node-RED", r.qos);
     std::string ratio = "-";
@@ -95,8 +98,10 @@ void print_table(const std::vector<Row>& rows) {
       std::snprintf(buffer, sizeof buffer, "%.1fx", r.load.messages_per_s / node_red);
       ratio = buffer;
     }
-    std::printf("%-10s %4d %12.0f %10.3f %10.3f %10s  %d/%d\n", r.flow.c_str(), r.qos, r.load.messages_per_s,
-                r.load.p50_ms, r.load.p99_ms, ratio.c_str(), r.load.sent, r.load.received);
+    // Includes the ready probes, a few per run.
+    const double cpu_us = r.load.received > 0 ? 1e6 * r.node_cpu_s / r.load.received : 0;
+    std::printf("%-10s %4d %12.0f %10.3f %10.3f %11s %15.1f  %d/%d\n", r.flow.c_str(), r.qos, r.load.messages_per_s,
+                r.load.p50_ms, r.load.p99_ms, ratio.c_str(), cpu_us, r.load.sent, r.load.received);
   }
 }
 

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace edgenode::bench {
@@ -47,6 +49,21 @@ bool ChildProcess::running() {
   if (pid_ <= 0) return false;
   if (::waitpid(pid_, &status_, WNOHANG) == pid_) pid_ = -1;
   return pid_ > 0;
+}
+
+double ChildProcess::cpu_seconds() const {
+  if (pid_ <= 0) return 0;
+  std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return 0;
+  // Fields after the command name (which may contain spaces, so start after its ')'):
+  // state is field 3, utime and stime are fields 14 and 15, in clock ticks.
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string skip;
+  for (int field = 3; field < 14; ++field) fields >> skip;
+  unsigned long long user = 0, system = 0;
+  fields >> user >> system;
+  return static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 int ChildProcess::stop(std::chrono::milliseconds grace) {

@@ -27,6 +27,8 @@ class ChildProcess {
 
   // False once the child has exited (reaps it).
   bool running();
+  // CPU time (user + system, all threads) the child has used so far; 0 once it exited.
+  double cpu_seconds() const;
   // SIGTERM, then SIGKILL when it has not exited within `grace`. Returns the exit status
   // as waitpid reports it, or -1 when it had to be killed.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
