@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <charconv>
+#include <cstdlib>
 
 namespace edgenode::examples {
 namespace {
