@@ -1,9 +1,9 @@
-# A thin wrapper over CMake: setup, build, test, demo.
+# A thin wrapper over CMake: setup, build, test, sanitizer runs, demo.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test test-asan test-tsan demo bench clean
 
 all: build
 
@@ -18,6 +18,24 @@ build: configure
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Unit and integration tests under ASan+UBSan (in build-asan; benchmarks and the model
+# parity tests' Release-only timing are unaffected). Any report fails the test.
+test-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGENODE_SANITIZE=address -DEDGENODE_BENCH=OFF >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS) --timeout 1200
+
+# The concurrent parts under TSan (in build-tsan): buses, journal, outbox sender, runner,
+# the node process and the reliability suite.
+TSAN_TESTS ?= Journal|OutboxSender|MqttBus|ZmqBus|MqttAckTiming|Runner|NodeRun|Reliability
+test-tsan: deps
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGENODE_SANITIZE=thread -DEDGENODE_BENCH=OFF >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target edgenode journal_test outbox_sender_test mqtt_bus_test zmq_bus_test \
+		mqtt_ack_timing_test pipeline_tests node_integration_tests reliability_tests
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		ctest --output-on-failure -j $(JOBS) --timeout 1200 -R '$(TSAN_TESTS)'
 
 demo: build
 	@scripts/demo.sh $(BUILD)
