@@ -10,8 +10,9 @@
 #   LLAMA_CPP_BUILD   a llama.cpp build outside the repository (default /tmp/llama.cpp-build);
 #                     when it has llama-bench and llama-tokenize, bench_model and
 #                     bench_tokenize print the ratio to llama.cpp.
-#   PASSTHROUGH_MESSAGES, PASSTHROUGH_SECONDS   bound of each passthrough flow and QoS
-#                     (default 200000 readings or 30 s).
+#   PASSTHROUGH_MESSAGES, PASSTHROUGH_SECONDS, PASSTHROUGH_ROUNDS   bound of each
+#                     passthrough round (default 100000 readings or 20 s) and rounds per
+#                     flow and QoS (default 3).
 set -u
 
 build=${1:?usage: scripts/bench.sh BUILD_DIR}
@@ -56,6 +57,7 @@ run "grammar (JSON-schema masking)" "$build/bench/engine/bench_grammar"
 run "bus: MqttBus pub->sub, journal" "$build/bench/bus/bench_bus" 50000
 
 run "passthrough: edgenode vs Node-RED" "$build/bench/bus/bench_passthrough" \
-  --messages "${PASSTHROUGH_MESSAGES:-200000}" --seconds "${PASSTHROUGH_SECONDS:-30}"
+  --messages "${PASSTHROUGH_MESSAGES:-100000}" --seconds "${PASSTHROUGH_SECONDS:-20}" \
+  --rounds "${PASSTHROUGH_ROUNDS:-3}"
 
 exit $failed

@@ -2,14 +2,18 @@
 // (decode JSON, `when`, output; no model) and the same flow in Node-RED
 // (node-red/flows.json: mqtt in, json, switch, json, mqtt out), each fed by the same
 // generator through one mosquitto on a free loopback port, at QoS 0 and QoS 1.
-// Prints messages/s and end-to-end latency; not a test.
+// Both nodes run side by side on their own topics; the measurements alternate between
+// them in rounds, so a change of load on the machine during the run hits both alike.
+// Prints messages/s and end-to-end latency of each flow's median round; not a test.
 //
-//   bench_passthrough [--messages N] [--seconds S] [--edgenode BIN] [--node-red-dir DIR]
+//   bench_passthrough [--messages N] [--seconds S] [--rounds R] [--edgenode BIN] [--node-red-dir DIR]
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,44 +29,49 @@ namespace fs = std::filesystem;
 
 struct Flow {
   std::string name;
+  std::string topic_root;  // prefix of the flow's input and output topics
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;
+  std::unique_ptr<bench::ChildProcess> node;
+};
+
+struct Round {
+  bench::LoadResult load;
+  double node_cpu_s = 0;  // CPU time the node used during the round
 };
 
 struct Row {
   std::string flow;
   int qos;
-  bench::LoadResult load;
-  double node_cpu_s = 0;  // CPU time the node used during the run
+  std::vector<Round> rounds;
 };
 
-// Starts the node, measures QoS 0 then QoS 1, stops it. The node's output goes to
-// <dir>/<name>.log.
-std::vector<Row> measure(const Flow& flow, const testing::MosquittoBroker& broker, int messages, int seconds) {
-  std::vector<Row> rows;
+bool start_node(Flow& flow, const testing::MosquittoBroker& broker) {
   const std::string log = (broker.dir() / (flow.name + ".log")).string();
   auto node = bench::ChildProcess::start(flow.argv, flow.env, log);
   if (!node) {
     std::fprintf(stderr, "%s: %s\n", flow.name.c_str(), node.error().message.c_str());
-    return rows;
+    return false;
   }
-  for (int qos : {0, 1}) {
-    bench::LoadOptions o;
-    o.broker_url = broker.url();
-    o.input_topic = "bench/qos" + std::to_string(qos) + "/line1/vibration";
-    o.output_topic = "bench-out/qos" + std::to_string(qos) + "/vibration";
-    o.qos = qos;
-    o.max_messages = messages;
-    o.max_duration = std::chrono::seconds(seconds);
-    const double cpu_before = (*node)->cpu_seconds();
-    Row row{flow.name, qos, bench::run_load(o)};
-    row.node_cpu_s = (*node)->cpu_seconds() - cpu_before;
-    if (!row.load.error.empty()) std::fprintf(stderr, "%s qos%d: %s (log: %s)\n", flow.name.c_str(), qos,
-                                              row.load.error.c_str(), log.c_str());
-    rows.push_back(std::move(row));
-  }
-  (*node)->stop();
-  return rows;
+  flow.node = std::move(*node);
+  return true;
+}
+
+Round measure_round(Flow& flow, const testing::MosquittoBroker& broker, int qos, int messages, int seconds) {
+  bench::LoadOptions o;
+  o.broker_url = broker.url();
+  o.input_topic = flow.topic_root + "bench/qos" + std::to_string(qos) + "/line1/vibration";
+  o.output_topic = flow.topic_root + "bench-out/qos" + std::to_string(qos) + "/vibration";
+  o.qos = qos;
+  o.max_messages = messages;
+  o.max_duration = std::chrono::seconds(seconds);
+  const double cpu_before = flow.node->cpu_seconds();
+  Round round{bench::run_load(o)};
+  round.node_cpu_s = flow.node->cpu_seconds() - cpu_before;
+  if (!round.load.error.empty())
+    std::fprintf(stderr, "%s qos%d: %s (log: %s)\n", flow.name.c_str(), qos, round.load.error.c_str(),
+                 (broker.dir() / (flow.name + ".log")).c_str());
+  return round;
 }
 
 std::optional<Flow> node_red_flow(const fs::path& node_red_dir, const testing::MosquittoBroker& broker) {
@@ -77,31 +86,47 @@ std::optional<Flow> node_red_flow(const fs::path& node_red_dir, const testing::M
   fs::create_directories(user_dir);
   fs::copy_file(node_red_dir / "flows.json", user_dir / "flows.json", fs::copy_options::overwrite_existing);
   return Flow{"Node-RED",
+              "node-red/",
               {"node", red.string(), "--settings", (node_red_dir / "settings.js").string(), "--userDir",
                user_dir.string(), (user_dir / "flows.json").string()},
-              {{"MQTT_PORT", std::to_string(broker.port())}}};
+              {{"MQTT_PORT", std::to_string(broker.port())}},
+              nullptr};
+}
+
+// The round with the median rate (the lower middle one for an even count).
+const Round& median_round(const Row& row) {
+  std::vector<const Round*> sorted;
+  for (const auto& r : row.rounds) sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Round* a, const Round* b) { return a->load.messages_per_s < b->load.messages_per_s; });
+  return *sorted[(sorted.size() - 1) / 2];
 }
 
 void print_table(const std::vector<Row>& rows) {
   auto rate_of = [&](const std::string& flow, int qos) {
     for (const auto& r : rows)
-      if (r.flow == flow && r.qos == qos) return r.load.messages_per_s;
+      if (r.flow == flow && r.qos == qos) return median_round(r).load.messages_per_s;
     return 0.0;
   };
-  std::printf("%-10s %4s %12s %10s %10s %11s %15s  %s\n", "flow", "QoS", "msgs/s", "p50 ms", "p99 ms",
-              "edgenode/NR", "node CPU us/msg", "sent/received");
-  for (const auto& r : rows) {
-    const double node_red = rate_of("Node-RED", r.qos);
+  std::printf("%-10s %4s %12s %10s %10s %11s %15s  %-14s %s\n", "flow", "QoS", "msgs/s", "p50 ms", "p99 ms",
+              "edgenode/NR", "node CPU us/msg", "sent/received", "msgs/s of each round");
+  for (const auto& row : rows) {
+    const Round& m = median_round(row);
+    const double node_red = rate_of("Node-RED", row.qos);
     std::string ratio = "-";
-    if (r.flow == "edgenode" && node_red > 0) {
+    if (row.flow == "edgenode" && node_red > 0) {
       char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.1fx", r.load.messages_per_s / node_red);
+      std::snprintf(buffer, sizeof buffer, "%.1fx", m.load.messages_per_s / node_red);
       ratio = buffer;
     }
-    // Includes the ready probes, a few per run.
-    const double cpu_us = r.load.received > 0 ? 1e6 * r.node_cpu_s / r.load.received : 0;
-    std::printf("%-10s %4d %12.0f %10.3f %10.3f %11s %15.1f  %d/%d\n", r.flow.c_str(), r.qos, r.load.messages_per_s,
-                r.load.p50_ms, r.load.p99_ms, ratio.c_str(), cpu_us, r.load.sent, r.load.received);
+    // Includes the few ready probes of the round.
+    const double cpu_us = m.load.received > 0 ? 1e6 * m.node_cpu_s / m.load.received : 0;
+    const std::string counts = std::to_string(m.load.sent) + "/" + std::to_string(m.load.received);
+    std::string each;
+    for (const auto& r : row.rounds) each += std::to_string(static_cast<long>(r.load.messages_per_s)) + " ";
+    std::printf("%-10s %4d %12.0f %10.3f %10.3f %11s %15.1f  %-14s %s\n", row.flow.c_str(), row.qos,
+                m.load.messages_per_s, m.load.p50_ms, m.load.p99_ms, ratio.c_str(), cpu_us, counts.c_str(),
+                each.c_str());
   }
 }
 
@@ -111,11 +136,13 @@ int main(int argc, char** argv) {
   CLI::App app{"edgenode vs Node-RED: a passthrough flow through mosquitto on loopback"};
   int messages = 200000;
   int seconds = 30;
+  int rounds = 3;
   std::string edgenode = EDGENODE_BIN;
   std::string node_red_dir = std::string(EDGENODE_SOURCE_DIR) + "/bench/bus/node-red";
   std::string config = std::string(EDGENODE_SOURCE_DIR) + "/bench/bus/passthrough.yaml";
-  app.add_option("--messages", messages, "Readings per flow and QoS (at most)")->check(CLI::Range(1, 10000000));
-  app.add_option("--seconds", seconds, "Longest sending time per flow and QoS")->check(CLI::Range(1, 3600));
+  app.add_option("--messages", messages, "Readings per flow, QoS and round (at most)")->check(CLI::Range(1, 10000000));
+  app.add_option("--seconds", seconds, "Longest sending time per flow, QoS and round")->check(CLI::Range(1, 3600));
+  app.add_option("--rounds", rounds, "Alternating rounds per QoS; the median is shown")->check(CLI::Range(1, 100));
   app.add_option("--edgenode", edgenode, "The edgenode binary")->check(CLI::ExistingFile);
   app.add_option("--node-red-dir", node_red_dir, "Where Node-RED is installed (package.json, flows.json)");
   CLI11_PARSE(app, argc, argv);
@@ -126,13 +153,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mosquitto: %s\n", broker.error().message.c_str());
     return 1;
   }
+  std::vector<Flow> flows;
+  flows.push_back(Flow{"edgenode", "", {edgenode, "run", config}, {{"MQTT_URL", (*broker)->url()}}, nullptr});
+  if (auto flow = node_red_flow(node_red_dir, **broker)) flows.push_back(std::move(*flow));
+  std::erase_if(flows, [&](Flow& f) { return !start_node(f, **broker); });
+
   std::vector<Row> rows;
-  const Flow edgenode_flow{"edgenode", {edgenode, "run", config}, {{"MQTT_URL", (*broker)->url()}}};
-  for (auto& r : measure(edgenode_flow, **broker, messages, seconds)) rows.push_back(std::move(r));
-  if (auto flow = node_red_flow(node_red_dir, **broker))
-    for (auto& r : measure(*flow, **broker, messages, seconds)) rows.push_back(std::move(r));
-  std::printf("passthrough, 100-byte JSON readings, decode -> when -> encode, at most %d readings or %d s each\n",
-              messages, seconds);
+  for (int qos : {0, 1}) {
+    std::vector<Row> by_flow;
+    for (const auto& f : flows) by_flow.push_back(Row{f.name, qos, {}});
+    for (int round = 0; round < rounds; ++round)
+      for (std::size_t i = 0; i < flows.size(); ++i)
+        by_flow[i].rounds.push_back(measure_round(flows[i], **broker, qos, messages, seconds));
+    for (auto& r : by_flow) rows.push_back(std::move(r));
+  }
+  for (auto& f : flows) f.node->stop();
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.flow > b.flow; });  // edgenode first
+  std::printf("passthrough, 100-byte JSON readings, decode -> when -> encode; %d alternating rounds of at most "
+              "%d readings or %d s each; median round shown\n",
+              rounds, messages, seconds);
   print_table(rows);
   return 0;
 }
