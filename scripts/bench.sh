@@ -6,7 +6,8 @@
 # measures throughput or latency, and other load on the cores shows up directly.
 #
 # Each part is bounded (the whole run takes about 10 minutes at most); a part whose
-# binary was not built is reported and skipped. Environment:
+# binary was not built is reported and skipped. The passthrough part installs Node-RED
+# from npm (bench/bus/node-red/package-lock.json) on its first run. Environment:
 #   LLAMA_CPP_BUILD   a llama.cpp build outside the repository (default /tmp/llama.cpp-build);
 #                     when it has llama-bench and llama-tokenize, bench_model and
 #                     bench_tokenize print the ratio to llama.cpp.
@@ -55,6 +56,17 @@ run "tokenizer" "$build/bench/engine/bench_tokenize" "${tokenize_args[@]}"
 run "grammar (JSON-schema masking)" "$build/bench/engine/bench_grammar"
 
 run "bus: MqttBus pub->sub, journal" "$build/bench/bus/bench_bus" 50000
+
+# Node-RED for the comparison, at the version its lock file pins; without it the
+# passthrough table shows edgenode alone.
+node_red_dir=$(cd "$(dirname "$0")/../bench/bus/node-red" && pwd)
+if [[ ! -e $node_red_dir/node_modules/node-red/red.js ]]; then
+  if command -v npm >/dev/null && npm ci --prefix "$node_red_dir" --no-audit --no-fund --ignore-scripts --silent; then
+    echo "installed Node-RED into $node_red_dir/node_modules"
+  else
+    echo "Node-RED could not be installed (npm ci in $node_red_dir failed or npm is missing)"
+  fi
+fi
 
 run "passthrough: edgenode vs Node-RED" "$build/bench/bus/bench_passthrough" \
   --messages "${PASSTHROUGH_MESSAGES:-100000}" --seconds "${PASSTHROUGH_SECONDS:-20}" \
