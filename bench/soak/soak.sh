@@ -58,7 +58,7 @@ YAML
 "$EDGENODE" run "$STATE/node.yaml" > "$STATE/node.log" 2>&1 &
 NODE=$!
 PIDS+=("$NODE")
-for _ in $(seq 100); do grep -q node_started "$STATE/node.log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs node_started "$STATE/node.log" && break; sleep 0.1; done
 grep -q node_started "$STATE/node.log" || { echo "soak: node did not start" >&2; cat "$STATE/node.log" >&2; exit 1; }
 
 PER_MACHINE="$(python3 -c "print($RATE/5)")"
