@@ -3,6 +3,7 @@
 #include "pipeline/expression.h"
 
 #include <cmath>
+#include <cstdint>
 
 #include "pipeline/expression_program.h"
 
@@ -30,6 +31,13 @@ Value referenced(const json* v) {
   Value out;
   out.ref = v != nullptr ? v : &kNull;
   return out;
+}
+
+// An integer that int64 arithmetic holds exactly. JSON unsigned values above INT64_MAX
+// would wrap to negatives, so they take the floating-point path instead.
+bool fits_int64(const json& v) {
+  return v.is_number_integer() &&
+         !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX));
 }
 
 const char* type_of(const json& v) {
@@ -67,8 +75,10 @@ class Evaluator {
         auto v = eval(n.children[0]);
         if (!v) return v;
         if (!v->get().is_number()) return fail(n, std::string("cannot negate a ") + type_of(v->get()));
-        if (v->get().is_number_float()) return owned(-v->get().get<double>());
-        return owned(-v->get().get<int64_t>());
+        const json& x = v->get();
+        // -INT64_MIN does not fit in int64: negate it in floating point, as abs() does.
+        if (!fits_int64(x) || x.get<int64_t>() == INT64_MIN) return owned(-x.get<double>());
+        return owned(-x.get<int64_t>());
       }
       case ExprOp::logical_not: {
         auto v = boolean(n.children[0], "not");
@@ -176,7 +186,7 @@ class Evaluator {
     if (!a.is_number() || !b.is_number()) {
       return fail(n, std::string("arithmetic needs numbers, got ") + type_of(a) + " and " + type_of(b));
     }
-    const bool integers = a.is_number_integer() && b.is_number_integer();
+    const bool integers = fits_int64(a) && fits_int64(b);
     if (integers && n.op != ExprOp::divide) {
       const int64_t x = a.get<int64_t>(), y = b.get<int64_t>();
       int64_t r = 0;
@@ -230,7 +240,7 @@ class Evaluator {
       if (!v) return v;
       const json& x = v->get();
       if (!x.is_number()) return fail(n, std::string("abs() needs a number, got ") + type_of(x));
-      if (x.is_number_float()) return owned(std::fabs(x.get<double>()));
+      if (!fits_int64(x)) return owned(std::fabs(x.get<double>()));
       const int64_t i = x.get<int64_t>();
       return i == INT64_MIN ? owned(std::fabs(static_cast<double>(i))) : owned(i < 0 ? -i : i);
     }

@@ -67,6 +67,18 @@ TEST(Expression, LogicAndArithmetic) {
   EXPECT_EQ(eval("false and payload.x > 'text'", p), false);
 }
 
+// Found by fuzz_expr (UBSan: negation of INT64_MIN). Payload integers at the edges of the
+// JSON range must not overflow or wrap: they leave int64 for floating point.
+TEST(Expression, IntegersAtTheEdgesOfTheJsonRange) {
+  const json p = json::parse(R"({"min": -9223372036854775808, "umax": 18446744073709551615})");
+  EXPECT_EQ(eval("-payload.min", p), 9223372036854775808.0);
+  EXPECT_EQ(eval("abs(payload.umax)", p), 18446744073709551615.0);
+  EXPECT_EQ(eval("payload.umax + 1", p), 18446744073709551616.0);
+  EXPECT_EQ(eval("-payload.umax", p), -18446744073709551615.0);
+  EXPECT_EQ(eval("payload.umax % 10", p), 6.0);  // fmod of 2^64, the nearest double
+  EXPECT_EQ(eval("payload.umax > 0", p), true);
+}
+
 TEST(Expression, Functions) {
   const json p = {{"d", -2.5}, {"s", "hello"}, {"l", {1, 2}}};
   EXPECT_EQ(eval("abs(payload.d)", p), 2.5);
