@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "bus/codec.h"
 #include "pipeline/output_stage.h"
 
 namespace edgenode::pipeline {
@@ -67,10 +68,30 @@ void fill_names(LoadedConfig& config) {
   for (const auto& m : config.node.models) config.names.models.insert(m.name);
 }
 
+// The first line holding bytes that are not UTF-8, or 0. yaml-cpp passes such bytes
+// through, but config strings end up in JSON (schemas, names), which must be UTF-8.
+int first_line_not_utf8(const std::string& text) {
+  if (bus::is_valid_utf8(text)) return 0;
+  int line = 1;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (!bus::is_valid_utf8(std::string_view(text).substr(start, end - start))) return line;
+    start = end + 1;
+    ++line;
+  }
+  return 1;
+}
+
 }  // namespace
 
 LoadedConfig load_config_text(const std::string& text, const std::string& name, const EnvLookup& env) {
   LoadedConfig config{Diagnostics(name), {}, {}, {}};
+  if (const int line = first_line_not_utf8(text); line != 0) {
+    config.diagnostics.error({line, 1}, "this line is not valid UTF-8");
+    return config;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);

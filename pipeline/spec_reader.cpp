@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bus/codec.h"
 #include "pipeline/suggest.h"
 #include "pipeline/units.h"
 
@@ -131,6 +132,11 @@ std::optional<std::string> SpecReader::scalar_text(const YAML::Node& node, const
   auto expanded = substitute_env(node.Scalar(), env_, offset);
   if (!expanded) {
     diags_.error(tree.pos_in_value(pointer, offset), expanded.error().message);
+    return std::nullopt;
+  }
+  // A \u escape or an environment variable can still bring bytes JSON cannot hold.
+  if (!bus::is_valid_utf8(*expanded)) {
+    diags_.error(position_of(node), "value is not valid UTF-8");
     return std::nullopt;
   }
   return std::move(expanded).value();

@@ -170,6 +170,31 @@ TEST(Config, YamlSyntaxErrorHasAPosition) {
   EXPECT_EQ(config.diagnostics.format_all().rfind("test.yaml:", 0), 0u);
 }
 
+// Found by fuzz_config: bytes that are not UTF-8 reached a json_schema and its dump()
+// threw out of build_pipelines. Such a file is now one error naming the line.
+TEST(Config, BytesThatAreNotUtf8AreOneErrorNamingTheLine) {
+  auto raw = load("node:\n  id: n1\n  topic_prefix: \"a\xff\xfe\"\n");
+  EXPECT_EQ(errors_of(raw), std::vector<std::string>{"test.yaml:3:1: this line is not valid UTF-8"});
+
+  const char* with_schema = R"(node:
+  id: n1
+  bus:
+    mqtt: {url: "mqtt://127.0.0.1:1883"}
+models:
+  m: {path: m.gguf}
+pipelines:
+  - name: p
+    input: {topics: ["a"]}
+    prompt: {user: "{{ payload }}"}
+    infer: {model: m, json_schema: {type: object, properties: {k: {type: string, description: "${TEXT}"}}}}
+    output: {topic: "b"}
+)";
+  auto from_env = load(with_schema, {{"TEXT", "k\xc3"}});
+  const auto errors = errors_of(from_env);
+  ASSERT_EQ(errors.size(), 1u) << from_env.diagnostics.format_all();
+  EXPECT_NE(errors[0].find("value is not valid UTF-8"), std::string::npos) << errors[0];
+}
+
 TEST(Config, WarningsForRawOutputAndMissingModels) {
   const char* text = R"(node:
   id: n
