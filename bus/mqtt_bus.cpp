@@ -22,6 +22,8 @@ using namespace std::chrono_literals;
 constexpr int kLoopTimeoutMs = 50;
 // While input is paused the thread only writes; it looks for work this often.
 constexpr auto kPausedPollInterval = 10ms;
+// QoS 1/2 messages in flight each way (see configure_client).
+constexpr int kInflightMaximum = 1024;
 
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -134,7 +136,14 @@ Result<void> MqttBus::configure_client() {
                                    will.payload.data(), will.qos, will.retain, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) return bad_input(where + "invalid last will: " + mosquitto_strerror(rc));
   }
-  mosquitto_log_callback_set(client_, handle_log);
+  // QoS 1/2 messages allowed in flight each way (libmosquitto's default is 20, which caps a
+  // QoS 1 stream at 20 round trips' worth of messages). Inputs are journaled before the ack,
+  // so a larger window costs no durability; the broker's own receive maximum still applies.
+  mosquitto_int_option(client_, MOSQ_OPT_RECEIVE_MAXIMUM, kInflightMaximum);
+  mosquitto_int_option(client_, MOSQ_OPT_SEND_MAXIMUM, kInflightMaximum);
+  // With a log callback set, libmosquitto formats a line for every packet; only TLS
+  // failures are reported nowhere else, so the callback is there only for mqtts.
+  if (address_.tls) mosquitto_log_callback_set(client_, handle_log);
   mosquitto_connect_v5_callback_set(client_, handle_connect);
   mosquitto_disconnect_v5_callback_set(client_, handle_disconnect);
   mosquitto_message_v5_callback_set(client_, handle_message);
