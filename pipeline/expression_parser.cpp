@@ -1,5 +1,6 @@
 // Recursive-descent parser for the `when` language, lowest precedence first:
 // or → and → not → comparison → additive → multiplicative → unary → postfix → primary.
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -32,6 +33,7 @@ class Parser {
     if (!lex()) return false;
     int root = 0;
     if (!parse_or(root)) return false;
+    if (tree_too_deep_) return false;
     if (peek().kind != Tok::end) return fail(peek().offset, "unexpected '" + peek().text + "'");
     program_.root = root;
     return true;
@@ -155,7 +157,18 @@ class Parser {
     return fail(peek().offset, "expected '" + std::string(op) + "' but found '" + peek().text + "'");
   }
 
+  // Loops build chains (a - b - c, a.b.c, x[0][0]) without recursing here, so the tree
+  // can be deeper than the parser's nesting; evaluation recurses once per level.
+  static constexpr int kMaxTreeDepth = 256;
+
   int add(ExprNode node) {
+    int depth = 1;
+    for (int child : node.children) depth = std::max(depth, node_depths_[static_cast<size_t>(child)] + 1);
+    if (depth > kMaxTreeDepth && !tree_too_deep_) {
+      tree_too_deep_ = true;
+      fail(node.offset, "expression nested too deeply");
+    }
+    node_depths_.push_back(depth);
     program_.nodes.push_back(std::move(node));
     return static_cast<int>(program_.nodes.size()) - 1;
   }
@@ -386,6 +399,8 @@ class Parser {
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   int depth_ = 0;
+  std::vector<int> node_depths_;  // per node of program_, leaves are 1
+  bool tree_too_deep_ = false;
 };
 
 }  // namespace

@@ -140,5 +140,23 @@ TEST(Expression, NestingAndLengthAreBounded) {
   EXPECT_FALSE(Expression::compile(nots + "true").ok());
 }
 
+// Found by fuzz_expr (ASan: stack overflow in evaluation): a chain like 9-9-9-... of a
+// thousand operators parses in a loop but evaluates one recursion per operator.
+TEST(Expression, LongOperatorChainsAreBounded) {
+  auto chain = [](const std::string& first, const std::string& link, int n) {
+    std::string s = first;
+    for (int i = 0; i < n; ++i) s += link;
+    return s;
+  };
+  EXPECT_EQ(eval(chain("1", " - 1", 100)), -99);
+  for (const auto& source : {chain("9", "-9", 1500), chain("payload", ".a", 1000), chain("payload", "[0]", 1000),
+                             chain("true", " and true", 400)}) {
+    int offset = -1;
+    auto e = Expression::compile(source, &offset);
+    ASSERT_FALSE(e.ok()) << source.substr(0, 40);
+    EXPECT_NE(e.error().message.find("nested too deeply"), std::string::npos) << e.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace edgenode::pipeline
