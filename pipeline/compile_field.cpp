@@ -8,13 +8,23 @@ namespace {
 std::string child_pointer(const BuildContext& ctx, const std::string& field) {
   return field.empty() ? ctx.pointer : ctx.pointer + "/" + field;
 }
+
+// The source text, or null when reading the file already failed for this value (say an
+// unset ${VAR}): `check` builds the pipelines even then, to report every problem at once.
+const std::string* source_text(const BuildContext& ctx, const std::string& pointer) {
+  const json::json_pointer at(pointer);
+  if (!ctx.tree.values.contains(at)) return nullptr;
+  const json& source = ctx.tree.values.at(at);
+  return source.is_string() ? &source.get_ref<const std::string&>() : nullptr;
+}
 }  // namespace
 
 std::optional<Expression> compile_expression_field(const BuildContext& ctx, const std::string& field) {
   const std::string pointer = child_pointer(ctx, field);
-  const json& source = ctx.tree.values.at(json::json_pointer(pointer));
+  const std::string* source = source_text(ctx, pointer);
+  if (source == nullptr) return std::nullopt;
   int offset = 0;
-  auto compiled = Expression::compile(source.get<std::string>(), &offset);
+  auto compiled = Expression::compile(*source, &offset);
   if (!compiled) {
     ctx.diags.error(ctx.tree.pos_in_value(pointer, offset), "in expression: " + compiled.error().message);
     return std::nullopt;
@@ -24,8 +34,9 @@ std::optional<Expression> compile_expression_field(const BuildContext& ctx, cons
 
 std::optional<engine::jinja::Template> compile_template_field(const BuildContext& ctx, const std::string& field) {
   const std::string pointer = child_pointer(ctx, field);
-  const json& source = ctx.tree.values.at(json::json_pointer(pointer));
-  auto compiled = engine::jinja::Template::compile(source.get<std::string>());
+  const std::string* source = source_text(ctx, pointer);
+  if (source == nullptr) return std::nullopt;
+  auto compiled = engine::jinja::Template::compile(*source);
   if (!compiled) {
     ctx.diags.error(ctx.tree.pos(pointer), "in template: " + compiled.error().message);
     return std::nullopt;

@@ -195,6 +195,25 @@ pipelines:
   EXPECT_NE(errors[0].find("value is not valid UTF-8"), std::string::npos) << errors[0];
 }
 
+// Found by fuzz_config: an expression or template whose ${VAR} is unset was missing when
+// check built the pipelines, and reading it threw out of build_pipelines.
+TEST(Config, UnsetVariablesInExpressionsAndTemplatesAreOneErrorEach) {
+  const char* text = R"(node:
+  id: n1
+  bus:
+    mqtt: {url: "mqtt://127.0.0.1:1883"}
+pipelines:
+  - name: p
+    input: {topics: ["a"]}
+    when: "${WHEN}"
+    window: {count: 5, key: "${KEY}"}
+    output: {topic: "${TOPIC}"}
+)";
+  const auto errors = errors_of(load(text));
+  ASSERT_EQ(errors.size(), 3u) << load(text).diagnostics.format_all();
+  for (const auto& e : errors) EXPECT_NE(e.find("is not set"), std::string::npos) << e;
+}
+
 TEST(Config, WarningsForRawOutputAndMissingModels) {
   const char* text = R"(node:
   id: n
