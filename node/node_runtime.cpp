@@ -232,7 +232,14 @@ size_t NodeRuntime::stop() {
   }
   const size_t left = runner_->drain(std::chrono::milliseconds(settings_.drain_timeout_ms));
   if (left > 0) spdlog::warn("drain_incomplete messages_left={}", left);
-  if (journal_) journal_->stop_waiting();
+  if (journal_) {
+    journal_->stop_waiting();
+  } else {
+    // A paused bus reads nothing, not even the ack `offline` waits for: read again, with
+    // input closed. Without a journal, an input arriving in this last moment is not kept.
+    input_closed_ = true;
+    for (auto& [name, b] : buses_) b->resume_input();
+  }
   publish_telemetry();
   publish_status(false);
   if (journal_ && !journal_->wait_until_flushed(deadline)) spdlog::warn("outbox_not_flushed outputs stay journaled");
