@@ -4,7 +4,7 @@
 
 #include "bus/codec.h"
 #include "pipeline/base64.h"
-#include "pipeline/sha256.h"
+#include "engine/model/sha256.h"
 
 namespace edgenode::pipeline {
 
@@ -16,7 +16,7 @@ bus::Message make_deadletter(const PipelineSettings& pipeline, const bus::Messag
                         {"topic", input.topic},
                         {"received_at", input.received_at_ms},
                         {"size", input.payload.size()},
-                        {"payload_sha256", sha256_hex(input.payload)},
+                        {"payload_sha256", engine::sha256_hex(input.payload)},
                         {"trace_id", input.trace_id}};
   if (pipeline.allow_raw) {
     if (bus::is_valid_utf8(input.payload)) record["payload"] = input.payload;

@@ -1,7 +1,7 @@
 #include "pipeline/prompt_stage.h"
 
 #include "pipeline/compile_field.h"
-#include "pipeline/sha256.h"
+#include "engine/model/sha256.h"
 
 namespace edgenode::pipeline {
 
@@ -68,7 +68,7 @@ std::unique_ptr<Stage> build_prompt_stage(const BuildContext& ctx) {
   auto user = compile_template_field(ctx, "user");
   if (!user || !ok) return nullptr;
   // The hash names the template sources, so a result says which prompt produced it.
-  const std::string hash = sha256_hex(v.value("system", std::string()) + '\0' + v.at("user").get<std::string>());
+  const std::string hash = engine::sha256_hex(v.value("system", std::string()) + '\0' + v.at("user").get<std::string>());
   return std::make_unique<PromptStage>(std::move(system), std::move(*user), hash, ctx.node_values());
 }
 

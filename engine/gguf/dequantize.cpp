@@ -4,6 +4,7 @@
 
 #include "engine/gguf/block_layouts.h"
 #include "engine/gguf/dequantize.h"
+#include "kernels/kernels.h"
 
 namespace edgenode::engine {
 namespace {
@@ -12,7 +13,7 @@ using namespace blocks;
 
 void dequantize_q4_0(const Q4_0* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
-    const float d = f16_to_f32(x[i].d);
+    const float d = kernels::fp16_to_fp32(x[i].d);
     for (int j = 0; j < kQK / 2; ++j) {
       y[j] = static_cast<float>((x[i].qs[j] & 0xF) - 8) * d;
       y[j + kQK / 2] = static_cast<float>((x[i].qs[j] >> 4) - 8) * d;
@@ -22,7 +23,7 @@ void dequantize_q4_0(const Q4_0* x, float* y, int64_t nb) {
 
 void dequantize_q4_1(const Q4_1* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
-    const float d = f16_to_f32(x[i].d), m = f16_to_f32(x[i].m);
+    const float d = kernels::fp16_to_fp32(x[i].d), m = kernels::fp16_to_fp32(x[i].m);
     for (int j = 0; j < kQK / 2; ++j) {
       y[j] = static_cast<float>(x[i].qs[j] & 0xF) * d + m;
       y[j + kQK / 2] = static_cast<float>(x[i].qs[j] >> 4) * d + m;
@@ -38,7 +39,7 @@ uint32_t high_bits(const uint8_t qh[4]) {
 
 void dequantize_q5_0(const Q5_0* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
-    const float d = f16_to_f32(x[i].d);
+    const float d = kernels::fp16_to_fp32(x[i].d);
     const uint32_t qh = high_bits(x[i].qh);
     for (int j = 0; j < kQK / 2; ++j) {
       const int lo = (x[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
@@ -51,7 +52,7 @@ void dequantize_q5_0(const Q5_0* x, float* y, int64_t nb) {
 
 void dequantize_q5_1(const Q5_1* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
-    const float d = f16_to_f32(x[i].d), m = f16_to_f32(x[i].m);
+    const float d = kernels::fp16_to_fp32(x[i].d), m = kernels::fp16_to_fp32(x[i].m);
     const uint32_t qh = high_bits(x[i].qh);
     for (int j = 0; j < kQK / 2; ++j) {
       const int lo = (x[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
@@ -64,7 +65,7 @@ void dequantize_q5_1(const Q5_1* x, float* y, int64_t nb) {
 
 void dequantize_q8_0(const Q8_0* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
-    const float d = f16_to_f32(x[i].d);
+    const float d = kernels::fp16_to_fp32(x[i].d);
     for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(x[i].qs[j]) * d;
   }
 }
@@ -73,7 +74,7 @@ void dequantize_q8_0(const Q8_0* x, float* y, int64_t nb) {
 // nibbles and sub-block 2g+1 in the high nibbles. x = d*scale*q - dmin*min.
 void dequantize_q4_k(const Q4_K* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
-    const float d = f16_to_f32(x[i].d), dmin = f16_to_f32(x[i].dmin);
+    const float d = kernels::fp16_to_fp32(x[i].d), dmin = kernels::fp16_to_fp32(x[i].dmin);
     const uint8_t* q = x[i].qs;
     for (int sub = 0; sub < 8; sub += 2, q += 32) {
       uint8_t sc, m;
@@ -90,7 +91,7 @@ void dequantize_q4_k(const Q4_K* x, float* y, int64_t nb) {
 // Q5_K: as Q4_K plus a fifth bit; group g takes bits 2g and 2g+1 of each qh byte.
 void dequantize_q5_k(const Q5_K* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
-    const float d = f16_to_f32(x[i].d), dmin = f16_to_f32(x[i].dmin);
+    const float d = kernels::fp16_to_fp32(x[i].d), dmin = kernels::fp16_to_fp32(x[i].dmin);
     const uint8_t* ql = x[i].qs;
     const uint8_t* qh = x[i].qh;
     for (int sub = 0; sub < 8; sub += 2, ql += 32) {
@@ -114,7 +115,7 @@ void dequantize_q5_k(const Q5_K* x, float* y, int64_t nb) {
 // nibbles and the four 2-bit fields of qh[l]. x = d * scale * (q - 32).
 void dequantize_q6_k(const Q6_K* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
-    const float d = f16_to_f32(x[i].d);
+    const float d = kernels::fp16_to_fp32(x[i].d);
     const uint8_t* ql = x[i].ql;
     const uint8_t* qh = x[i].qh;
     const int8_t* sc = x[i].scales;
@@ -164,7 +165,7 @@ Result<void> dequantize_row(GgmlType type, const void* src, float* dst, int64_t 
       for (int64_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, bytes + 2 * i, sizeof h);
-        dst[i] = type == GgmlType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+        dst[i] = type == GgmlType::F16 ? kernels::fp16_to_fp32(h) : kernels::bf16_to_fp32(h);
       }
       break;
     case GgmlType::Q4_0: dequantize_q4_0(static_cast<const Q4_0*>(src), dst, *nb); break;

@@ -20,10 +20,8 @@ bool can_quantize(GgmlType type);
 // row_bytes(type, n) bytes). Reference-style (round to nearest, per-block scales).
 Result<void> quantize_row(GgmlType type, const float* src, void* dst, int64_t n);
 
-// Scalar conversions used by the F16/BF16 formats (round to nearest even).
-float f16_to_f32(uint16_t h);
-uint16_t f32_to_f16(float f);
-float bf16_to_f32(uint16_t h);
+// f32 -> bfloat16, round to nearest even (NaN stays NaN). The other half-precision
+// conversions are the kernels' (kernels/kernels.h).
 uint16_t f32_to_bf16(float f);
 
 }  // namespace edgenode::engine

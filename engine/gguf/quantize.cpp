@@ -9,6 +9,7 @@
 
 #include "engine/gguf/block_layouts.h"
 #include "engine/gguf/dequantize.h"
+#include "kernels/kernels.h"
 
 namespace edgenode::engine {
 namespace {
@@ -31,7 +32,7 @@ void quantize_q4_0(const float* x, Q4_0* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQK) {
     const float d = signed_absmax(x, kQK) / -8.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
+    y[i].d = kernels::fp32_to_fp16(d);
     for (int j = 0; j < kQK / 2; ++j) {
       const int lo = std::min(15, static_cast<int>(x[j] * id + 8.5f));
       const int hi = std::min(15, static_cast<int>(x[j + kQK / 2] * id + 8.5f));
@@ -45,8 +46,8 @@ void quantize_q4_1(const float* x, Q4_1* y, int64_t nb) {
     const float min = *std::min_element(x, x + kQK), max = *std::max_element(x, x + kQK);
     const float d = (max - min) / 15.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
-    y[i].m = f32_to_f16(min);
+    y[i].d = kernels::fp32_to_fp16(d);
+    y[i].m = kernels::fp32_to_fp16(min);
     for (int j = 0; j < kQK / 2; ++j) {
       const int lo = std::min(15, static_cast<int>((x[j] - min) * id + 0.5f));
       const int hi = std::min(15, static_cast<int>((x[j + kQK / 2] - min) * id + 0.5f));
@@ -72,7 +73,7 @@ void quantize_q5_0(const float* x, Q5_0* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQK) {
     const float d = signed_absmax(x, kQK) / -16.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
+    y[i].d = kernels::fp32_to_fp16(d);
     for (int j = 0; j < kQK; ++j) q[j] = std::min(31, static_cast<int>(x[j] * id + 16.5f));
     pack_q5(q, y[i].qs, y[i].qh);
   }
@@ -84,8 +85,8 @@ void quantize_q5_1(const float* x, Q5_1* y, int64_t nb) {
     const float min = *std::min_element(x, x + kQK), max = *std::max_element(x, x + kQK);
     const float d = (max - min) / 31.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
-    y[i].m = f32_to_f16(min);
+    y[i].d = kernels::fp32_to_fp16(d);
+    y[i].m = kernels::fp32_to_fp16(min);
     for (int j = 0; j < kQK; ++j) q[j] = std::min(31, static_cast<int>((x[j] - min) * id + 0.5f));
     pack_q5(q, y[i].qs, y[i].qh);
   }
@@ -97,7 +98,7 @@ void quantize_q8_0(const float* x, Q8_0* y, int64_t nb) {
     for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
+    y[i].d = kernels::fp32_to_fp16(d);
     for (int j = 0; j < kQK; ++j) y[i].qs[j] = static_cast<int8_t>(std::lround(x[j] * id));
   }
 }
@@ -121,8 +122,8 @@ void quantize_k_asymmetric(const float* x, int max_q, uint16_t& d_out, uint16_t&
     tops[s] = *std::max_element(xs, xs + 32);
     max_min = std::max(max_min, mins[s]);
   }
-  dmin_out = f32_to_f16(max_min / 63.0f);
-  const float dmin = f16_to_f32(dmin_out);
+  dmin_out = kernels::fp32_to_fp16(max_min / 63.0f);
+  const float dmin = kernels::fp16_to_fp32(dmin_out);
   int lm[8], ls[8];
   float steps[8], max_step = 0.0f;
   for (int s = 0; s < 8; ++s) {
@@ -130,8 +131,8 @@ void quantize_k_asymmetric(const float* x, int max_q, uint16_t& d_out, uint16_t&
     steps[s] = std::max(0.0f, tops[s] + dmin * lm[s]) / static_cast<float>(max_q);
     max_step = std::max(max_step, steps[s]);
   }
-  d_out = f32_to_f16(max_step / 63.0f);
-  const float d = f16_to_f32(d_out);
+  d_out = kernels::fp32_to_fp16(max_step / 63.0f);
+  const float d = kernels::fp16_to_fp32(d_out);
   for (int s = 0; s < 8; ++s) ls[s] = level_at_least(steps[s], d, 63);
 
   std::memset(scales, 0, 12);
@@ -193,8 +194,8 @@ void quantize_q6_k(const float* x, Q6_K* y, int64_t nb) {
       steps[s] = amax / 31.0f;
       max_step = std::max(max_step, steps[s]);
     }
-    y[i].d = f32_to_f16(max_step / 127.0f);
-    const float d = f16_to_f32(y[i].d);
+    y[i].d = kernels::fp32_to_fp16(max_step / 127.0f);
+    const float d = kernels::fp16_to_fp32(y[i].d);
     for (int s = 0; s < 16; ++s) {
       const int sc = level_at_least(steps[s], d, 127);
       y[i].scales[s] = static_cast<int8_t>(sc);
@@ -237,7 +238,7 @@ Result<void> quantize_row(GgmlType type, const float* src, void* dst, int64_t n)
     case GgmlType::F16:
     case GgmlType::BF16:
       for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = type == GgmlType::F16 ? f32_to_f16(src[i]) : f32_to_bf16(src[i]);
+        const uint16_t h = type == GgmlType::F16 ? kernels::fp32_to_fp16(src[i]) : f32_to_bf16(src[i]);
         std::memcpy(bytes + 2 * i, &h, sizeof h);
       }
       break;

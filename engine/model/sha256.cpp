@@ -81,6 +81,12 @@ std::string Sha256::hex_digest() {
   return out;
 }
 
+std::string sha256_hex(std::string_view data) {
+  Sha256 sha;
+  sha.update(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  return sha.hex_digest();
+}
+
 std::string sha256_file_hex(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};

@@ -1,11 +1,12 @@
-// SHA-256 (FIPS 180-4) of a byte range, for the provenance of results (which model file
-// produced them). Streams in 64-byte blocks.
+// SHA-256 (FIPS 180-4): the provenance of results (which model file and prompt template
+// produced them) and dead-letter payload digests. Streams in 64-byte blocks.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace edgenode::engine {
 
@@ -21,6 +22,9 @@ class Sha256 {
   size_t buffered_ = 0;
   uint64_t total_ = 0;
 };
+
+// Lower-case hex digest of `data`.
+std::string sha256_hex(std::string_view data);
 
 // Lower-case hex digest of a file; empty when it cannot be read.
 std::string sha256_file_hex(const std::string& path);

@@ -12,6 +12,7 @@
 #include "engine/gguf/dequantize.h"
 #include "engine/gguf/gguf.h"
 #include "engine/gguf/gguf_writer.h"
+#include "kernels/kernels.h"
 
 namespace edgenode::engine {
 namespace {
@@ -122,23 +123,23 @@ std::vector<float> dequantized(GgmlType type, const std::vector<uint8_t>& block)
 }
 
 TEST(QuantLayout, HalfPrecisionConversions) {
-  EXPECT_EQ(f16_to_f32(0x3c00), 1.0f);
-  EXPECT_EQ(f16_to_f32(0xc000), -2.0f);
-  EXPECT_EQ(f16_to_f32(0x7bff), 65504.0f);
-  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));
-  EXPECT_TRUE(std::isinf(f16_to_f32(0x7c00)));
-  EXPECT_EQ(f32_to_f16(1.0f), 0x3c00);
-  EXPECT_EQ(f32_to_f16(0.1f), 0x2e66);
-  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);                 // rounds up to inf
-  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);  // tie to even (down)
-  EXPECT_EQ(f32_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // tie to even (up)
-  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000);    // half of the smallest subnormal: even
-  EXPECT_EQ(f32_to_f16(std::ldexp(3.0f, -25)), 0x0002);
-  EXPECT_EQ(bf16_to_f32(0x3f80), 1.0f);
+  EXPECT_EQ(kernels::fp16_to_fp32(0x3c00), 1.0f);
+  EXPECT_EQ(kernels::fp16_to_fp32(0xc000), -2.0f);
+  EXPECT_EQ(kernels::fp16_to_fp32(0x7bff), 65504.0f);
+  EXPECT_EQ(kernels::fp16_to_fp32(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_TRUE(std::isinf(kernels::fp16_to_fp32(0x7c00)));
+  EXPECT_EQ(kernels::fp32_to_fp16(1.0f), 0x3c00);
+  EXPECT_EQ(kernels::fp32_to_fp16(0.1f), 0x2e66);
+  EXPECT_EQ(kernels::fp32_to_fp16(65520.0f), 0x7c00);                 // rounds up to inf
+  EXPECT_EQ(kernels::fp32_to_fp16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);  // tie to even (down)
+  EXPECT_EQ(kernels::fp32_to_fp16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // tie to even (up)
+  EXPECT_EQ(kernels::fp32_to_fp16(std::ldexp(1.0f, -25)), 0x0000);    // half of the smallest subnormal: even
+  EXPECT_EQ(kernels::fp32_to_fp16(std::ldexp(3.0f, -25)), 0x0002);
+  EXPECT_EQ(kernels::bf16_to_fp32(0x3f80), 1.0f);
   EXPECT_EQ(f32_to_bf16(1.0f), 0x3f80);
   EXPECT_EQ(f32_to_bf16(1.00390625f), 0x3f80);  // 1 + 2^-8 ties to even
   for (uint32_t h = 0; h < 0x7c00; ++h) {       // every finite half survives a round trip
-    ASSERT_EQ(f32_to_f16(f16_to_f32(static_cast<uint16_t>(h))), h);
+    ASSERT_EQ(kernels::fp32_to_fp16(kernels::fp16_to_fp32(static_cast<uint16_t>(h))), h);
   }
 }
 
@@ -311,7 +312,7 @@ TEST(QuantLayout, Q8_0QuantizerMatchesGgmlReference) {
   uint16_t d;
   std::memcpy(&d, buf.data(), 2);
   const float scale = amax / 127.0f;
-  EXPECT_EQ(d, f32_to_f16(scale));
+  EXPECT_EQ(d, kernels::fp32_to_fp16(scale));
   for (int i = 0; i < 32; ++i) {
     EXPECT_EQ(static_cast<int8_t>(buf[2 + i]), static_cast<int8_t>(std::lround(x[i] * (1.0f / scale))));
   }
