@@ -1,9 +1,11 @@
 // `edgenode run CONFIG`: runs the node in the foreground until SIGINT or SIGTERM.
 // Exit 0 after a clean stop, 2 for a config the node refuses, 1 when a bus cannot start.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -14,14 +16,39 @@
 namespace edgenode::node {
 namespace {
 
+// A stop signal may be delivered to any thread: libraries (OpenBLAS) start threads before
+// main() with the default mask, so blocking the signals cannot cover them all. A handler
+// catches them wherever they land and only writes the signal number to this pipe, which
+// the main thread waits on between telemetry records.
+int stop_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int signal_number) {
+  const char byte = static_cast<char>(signal_number);
+  [[maybe_unused]] ssize_t written = ::write(stop_pipe[1], &byte, 1);
+}
+
+bool catch_stop_signals() {
+  if (::pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  return ::sigaction(SIGINT, &action, nullptr) == 0 && ::sigaction(SIGTERM, &action, nullptr) == 0;
+}
+
+// The stop signal's number, or -1 when none came within timeout_ms.
+int wait_for_stop_signal(int timeout_ms) {
+  pollfd fd{stop_pipe[0], POLLIN, 0};
+  ::poll(&fd, 1, timeout_ms);  // readable, timed out, or interrupted by the handler itself
+  char byte = 0;
+  return ::read(stop_pipe[0], &byte, 1) == 1 ? byte : -1;
+}
+
 int run(const std::string& config_path) {
-  // Block the stop signals in every thread (those started below inherit the mask);
-  // the main thread takes them with sigtimedwait, between telemetry records.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  if (!catch_stop_signals()) {
+    std::perror("edgenode: cannot install the stop signal handler");
+    return kExitInternal;
+  }
 
   auto config = pipeline::check_config_file(config_path);
   if (!config.ok()) {
@@ -48,12 +75,10 @@ int run(const std::string& config_path) {
   spdlog::info("node_started id={} prefix={} pipelines={}", settings.id, settings.topic_prefix,
                config.tree.values["pipelines"].size());
 
-  const timespec interval{static_cast<time_t>(settings.telemetry_interval_ms / 1000),
-                          static_cast<long>(settings.telemetry_interval_ms % 1000) * 1000000L};
   int signal_number = -1;
   while (signal_number < 0) {
-    signal_number = sigtimedwait(&stop_signals, nullptr, &interval);
-    if (signal_number < 0) (*node)->publish_telemetry();  // timeout (or EINTR): a telemetry tick
+    signal_number = wait_for_stop_signal(static_cast<int>(settings.telemetry_interval_ms));
+    if (signal_number < 0) (*node)->publish_telemetry();  // a telemetry tick
   }
   spdlog::info("node_stopping signal={}", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   const size_t left = (*node)->stop();
