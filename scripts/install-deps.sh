@@ -8,7 +8,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients
   libzmq3-dev cppzmq-dev
   libmsgpack-cxx-dev libspdlog-dev libopenblas-dev libyaml-cpp-dev
-  nlohmann-json3-dev libpcre2-dev libsqlite3-dev libcli11-dev libcpp-httplib-dev
+  nlohmann-json3-dev libpcre2-dev libsqlite3-dev libcli11-dev libcpp-httplib-dev libicu-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   openssl
 )

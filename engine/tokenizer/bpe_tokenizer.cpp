@@ -1,9 +1,11 @@
 #include "engine/tokenizer/bpe_tokenizer.h"
 
 #include <algorithm>
+#include <deque>
 #include <queue>
 
 #include "engine/tokenizer/byte_level.h"
+#include "engine/tokenizer/nfc.h"
 #include "engine/tokenizer/utf8.h"
 
 namespace edgenode::engine {
@@ -44,6 +46,7 @@ struct BpeTokenizer::EncodeScratch {
   std::vector<std::string_view> words;
   std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;  // -> span of cached_ids
   std::vector<int32_t> cached_ids;
+  std::deque<std::string> normalized;  // NFC copies of fragments; words and cache keys view them
 };
 
 Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab) {
@@ -124,8 +127,13 @@ std::vector<int32_t> BpeTokenizer::encode(std::string_view text, bool add_bos, b
       out.push_back(fragment.token);
       continue;
     }
+    std::string_view fragment_text = fragment.text;
+    std::string nfc_text;
+    if (pre_tokenizer_.normalizes_to_nfc() && to_nfc(fragment_text, nfc_text)) {
+      fragment_text = scratch.normalized.emplace_back(std::move(nfc_text));
+    }
     scratch.words.clear();
-    pre_tokenizer_.split(fragment.text, scratch.words);
+    pre_tokenizer_.split(fragment_text, scratch.words);
     for (std::string_view word : scratch.words) {
       auto cached = scratch.cache.find(word);
       if (cached != scratch.cache.end()) {

@@ -48,12 +48,13 @@ struct Family {
   std::initializer_list<const char*> pre_names;  // tokenizer.ggml.pre values (llama.cpp's)
   std::initializer_list<const char*> patterns;
   bool ignore_merges;
+  bool nfc = false;  // tokenizer.json has an NFC normalizer ahead of the split
 };
 
 const std::array<Family, 5> kFamilies = {{
     {"llama3", {"llama3", "llama-v3", "llama-bpe", "falcon3"}, {kLlama3}, true},
     {"llama3-merges", {"smaug-bpe", "dbrx", "chatglm-bpe"}, {kLlama3}, false},
-    {"qwen2", {"qwen2", "deepseek-r1-qwen", "megrez", "stablelm2"}, {kQwen2}, false},
+    {"qwen2", {"qwen2", "deepseek-r1-qwen", "megrez", "stablelm2"}, {kQwen2}, false, true},
     {"smollm", {"smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b"},
      {kDigits, kGpt2}, false},
     {"gpt-4o", {"gpt-4o"}, {kGpt4o}, false},
@@ -116,6 +117,7 @@ Result<PreTokenizer> PreTokenizer::for_name(std::string_view pre) {
   PreTokenizer result;
   result.name_ = family->name;
   result.ignore_merges_ = family->ignore_merges;
+  result.nfc_ = family->nfc;
   for (const char* hf_source : family->patterns) {
     const std::string source = with_unicode_white_space(hf_source);
     int error_code = 0;

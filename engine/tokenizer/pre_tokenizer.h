@@ -29,6 +29,8 @@ class PreTokenizer {
   const std::string& name() const { return name_; }  // the family the name resolved to
   // A whole pre-token that is in the vocabulary is taken as one token (llama-bpe).
   bool ignore_merges() const { return ignore_merges_; }
+  // Text is brought to Unicode NFC before it is split (Qwen's tokenizers).
+  bool normalizes_to_nfc() const { return nfc_; }
 
  private:
   struct Pattern;
@@ -37,6 +39,7 @@ class PreTokenizer {
 
   std::string name_;
   bool ignore_merges_ = false;
+  bool nfc_ = false;
   std::vector<std::unique_ptr<Pattern>> patterns_;
 };
 

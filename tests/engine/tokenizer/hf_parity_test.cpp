@@ -26,10 +26,6 @@ constexpr KnownDeviation kKnownDeviations[] = {
     // re, Oniguruma (the Rust tokenizers) and PCRE2 do not treat U+FEFF as white space.
     {"llama3", 44, "U+FEFF is not white space outside JavaScript"},
     {"qwen3", 44, "U+FEFF is not white space outside JavaScript"},
-    // Qwen's tokenizer.json normalizes to NFC first. NFC needs the Unicode composition data,
-    // which none of the project's allowed libraries (PCRE2 included) provides, so decomposed
-    // input is tokenized as written, as llama.cpp does.
-    {"qwen3", 29, "NFC normalization is not applied"},
 };
 
 const KnownDeviation* known_deviation(const std::string& vocab, int index) {
