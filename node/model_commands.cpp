@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "engine/model/model_info.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -475,6 +476,11 @@ void add_chat(CLI::App& model, int& exit_code) {
 void add_model_commands(CLI::App& app, int& exit_code) {
   CLI::App* model = app.add_subcommand("model", "inspect and run a GGUF model");
   model->require_subcommand(1);
+  // These commands print results for scripts: only warnings and errors go to stderr unless
+  // asked; -v may come anywhere after `model`.
+  model->preparse_callback([](size_t) { spdlog::set_level(spdlog::level::warn); });
+  model->add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::info); }, "log loading details");
+  model->fallthrough();
   add_info(*model, exit_code);
   add_tokenize(*model, exit_code);
   add_detokenize(*model, exit_code);

@@ -14,12 +14,14 @@ bool bpe_pre_adds_bos(std::string_view pre) {
   return pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "falcon3";
 }
 
-// An id outside the vocabulary (files often write 0xFFFFFFFF for "none") means no such token,
-// with a warning, as llama.cpp treats it.
+// An id outside the vocabulary means no such token, with a warning, as llama.cpp treats it;
+// 0xFFFFFFFF is how files write "none" on purpose, so it passes silently.
 Result<int32_t> special_id(const GgufFile& file, std::string_view key, size_t n_tokens) {
+  constexpr uint64_t kNone = 0xFFFFFFFF;
   if (!file.has(key)) return -1;
   auto id = file.get_u64(key);
   if (!id) return id.error();
+  if (*id == kNone) return -1;
   if (*id >= n_tokens) {
     spdlog::warn("event=special_token_ignored key={} id={} n_vocab={}", key, *id, n_tokens);
     return -1;

@@ -54,12 +54,12 @@ CliResult run(const std::vector<std::string>& args, const std::string& stdin_tex
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
 
-// The error lines of stderr (log lines from the loader are not errors).
+// The lines of stderr: the model commands log only warnings unless -v is given, so an error
+// is the whole of it.
 std::vector<std::string> error_lines(const std::string& err) {
   std::vector<std::string> lines;
   std::istringstream in(err);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("edgenode:", 0) == 0) lines.push_back(line);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
 
