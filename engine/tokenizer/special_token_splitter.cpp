@@ -1,5 +1,9 @@
 #include "engine/tokenizer/special_token_splitter.h"
 
+#include <string>
+
+#include "engine/tokenizer/sentencepiece_text.h"
+
 namespace edgenode::engine {
 
 void SpecialTokenSplitter::Trie::insert(std::string_view text, int32_t token) {
@@ -29,17 +33,17 @@ std::pair<int32_t, size_t> SpecialTokenSplitter::Trie::longest_at(std::string_vi
 }
 
 SpecialTokenSplitter::SpecialTokenSplitter(const Vocab& vocab) {
+  const bool sentencepiece_spelling = vocab.kind == VocabKind::spm;
   for (size_t id = 0; id < vocab.tokens.size(); ++id) {
-    const std::string& text = vocab.tokens[id];
-    if (text.empty()) continue;
+    if (vocab.tokens[id].empty()) continue;
     const TokenType type = vocab.types[id];
+    const bool user_defined = type == TokenType::user_defined;
+    if (!user_defined && type != TokenType::control && type != TokenType::unknown) continue;
+    const std::string spelling =
+        sentencepiece_spelling ? sentencepiece::escape_spaces(vocab.tokens[id]) : vocab.tokens[id];
     const auto token = static_cast<int32_t>(id);
-    if (type == TokenType::user_defined) {
-      user_defined_only_.insert(text, token);
-      with_control_.insert(text, token);
-    } else if (type == TokenType::control || type == TokenType::unknown) {
-      with_control_.insert(text, token);
-    }
+    if (user_defined) user_defined_only_.insert(spelling, token);
+    with_control_.insert(spelling, token);
   }
 }
 

@@ -2,6 +2,11 @@
 // Face does: user-defined tokens always match; control and unknown tokens only when special
 // parsing is on. Matching is leftmost-longest over a byte trie, so the cost is linear in the
 // text whatever the number of added tokens.
+//
+// In a SentencePiece vocabulary the spaces of an added token are spelled U+2581, as the
+// SentencePiece model and Hugging Face's tokenizer.json spell them: GGUF converters turn the
+// pieces "▁▁", "▁▁▁", ... into runs of spaces, and Hugging Face matches "▁▁" written in the
+// text (spaces reach those pieces only after they became U+2581; see spm_tokenizer.cpp).
 #pragma once
 
 #include <array>

@@ -7,12 +7,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "engine/tokenizer/sentencepiece_text.h"
 #include "engine/tokenizer/utf8.h"
 
 namespace edgenode::engine {
 namespace {
 
-constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581, SentencePiece's space
+using sentencepiece::kSpaceMarker;
 
 // A run of input bytes; merged-away symbols keep length 0. prev/next chain the live ones.
 struct Symbol {
@@ -59,20 +60,6 @@ size_t char_length_at(std::string_view text, size_t pos) {
   return length == 0 ? 1 : length;
 }
 
-std::string escape_spaces(std::string_view text, bool space_prefix) {
-  std::string escaped;
-  escaped.reserve(text.size() + text.size() / 4 + 3);
-  if (space_prefix) escaped.append(kSpaceMarker);
-  for (char c : text) {
-    if (c == ' ') {
-      escaped.append(kSpaceMarker);
-    } else {
-      escaped.push_back(c);
-    }
-  }
-  return escaped;
-}
-
 bool is_hex_byte_token(const std::string& text) {
   return text.size() == 6 && text.starts_with("<0x") && text.back() == '>' && std::isxdigit(static_cast<uint8_t>(text[3])) &&
          std::isxdigit(static_cast<uint8_t>(text[4]));
@@ -86,17 +73,7 @@ std::string piece_of(const Vocab& vocab, size_t id) {
     return std::string(1, static_cast<char>(std::stoi(text.substr(3, 2), nullptr, 16)));
   }
   if (vocab.types[id] != TokenType::normal) return text;
-  std::string piece;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    if (text.compare(pos, kSpaceMarker.size(), kSpaceMarker) == 0) {
-      piece.push_back(' ');
-      pos += kSpaceMarker.size();
-    } else {
-      piece.push_back(text[pos++]);
-    }
-  }
-  return piece;
+  return sentencepiece::unescape_spaces(text);
 }
 
 }  // namespace
@@ -159,14 +136,27 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos, b
   // The dummy-prefix space goes before the text and again after every added token.
   bool after_added_token = true;
   ChunkCache cache;
+  std::vector<TextFragment> pieces;
   for (const TextFragment& fragment : fragments) {
     if (fragment.token >= 0) {
       out.push_back(fragment.token);
       after_added_token = true;
       continue;
     }
-    cache.escaped_fragments.push_back(escape_spaces(fragment.text, vocab().add_space_prefix && after_added_token));
-    encode_escaped(cache.escaped_fragments.back(), cache, out);
+    std::string& escaped = cache.escaped_fragments.emplace_back();
+    if (vocab().add_space_prefix && after_added_token) escaped = kSpaceMarker;
+    escaped += sentencepiece::escape_spaces(fragment.text);
+    // Once spaces are U+2581, user-defined pieces such as "▁▁" are taken whole before any
+    // merge, as SentencePiece does (Hugging Face's converted merges put them first too).
+    pieces.clear();
+    splitter().split(escaped, /*parse_special=*/false, pieces);
+    for (const TextFragment& piece : pieces) {
+      if (piece.token >= 0) {
+        out.push_back(piece.token);
+      } else {
+        encode_escaped(piece.text, cache, out);
+      }
+    }
     after_added_token = false;
   }
   return out;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -87,6 +89,43 @@ TEST_P(HuggingFaceParity, EveryCorpusString) {
     ++compared;
   }
   EXPECT_EQ(compared, 58);
+}
+
+// Strings outside the fixture corpus on which an earlier version disagreed with Hugging Face
+// (found by differential testing against transformers.js); the ids are Hugging Face's,
+// encoded without special tokens added.
+struct FoundCase {
+  const char* vocab;
+  const char* text;
+  std::vector<int32_t> ids;
+};
+
+TEST(HuggingFaceParity, StringsFoundByDifferentialTesting) {
+  const FoundCase cases[] = {
+      // Gemma's user-defined space pieces are "▁▁", "▁▁▁", ... in tokenizer.json (two spaces,
+      // three spaces in the GGUF): U+2581 written in the text matches them, and a run mixing
+      // spaces and U+2581 is one run once the spaces became U+2581.
+      {"gemma3", "\xE2\x96\x81 ", {138}},
+      {"gemma3", " \xE2\x96\x81", {138}},
+      {"gemma3", "a\xE2\x96\x81 b", {236746, 138, 236763}},
+      {"gemma3", "\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81 \xE2\x96\x81th", {139, 138, 594}},
+      {"gemma3", "\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81" "a", {139, 236746}},
+      {"gemma3", "x                                 y", {236781, 167, 138, 236762}},
+  };
+  std::map<std::string, std::unique_ptr<Tokenizer>> loaded;
+  for (const FoundCase& c : cases) {
+    std::unique_ptr<Tokenizer>& tokenizer = loaded[c.vocab];
+    if (!tokenizer) {
+      const auto gguf_path = shared_fixtures() / "vocab" / (std::string(c.vocab) + ".gguf");
+      if (!std::filesystem::exists(gguf_path)) GTEST_SKIP() << "fixture absent: " << gguf_path;
+      std::string error;
+      tokenizer = load_tokenizer(gguf_path, error);
+      ASSERT_TRUE(tokenizer) << error;
+    }
+    const auto ids = tokenizer->encode(c.text, /*add_bos=*/false, /*parse_special=*/true);
+    EXPECT_EQ(ids, c.ids) << c.vocab << " text '" << printable(c.text) << "'\n  expected: "
+                          << describe(*tokenizer, c.ids) << "\n  actual: " << describe(*tokenizer, ids);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocab, HuggingFaceParity,
