@@ -1,5 +1,6 @@
 #include "bus/journal.h"
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -11,7 +12,9 @@
 namespace edgenode::bus {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2 added `deliveries`; a version 1 journal gains the table when opened (its inputs
+// were recorded without packet ids, so their redeliveries are not recognised).
+constexpr int kSchemaVersion = 2;
 
 // auto_vacuum must be chosen before the first table exists.
 constexpr const char* kSchema = R"sql(
@@ -33,6 +36,15 @@ CREATE TABLE IF NOT EXISTS outbox (
   created_at_ms INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL, size INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_by_bus ON outbox(bus, id);
 CREATE INDEX IF NOT EXISTS outbox_by_input ON outbox(input_id);
+-- The latest input per bus and MQTT packet id, kept after the input is done, so that a
+-- broker's redelivery is recognised; a reused packet id replaces its row, so a bus has at
+-- most 65,535 rows.
+CREATE TABLE IF NOT EXISTS deliveries (
+  bus TEXT NOT NULL, packet_id INTEGER NOT NULL,
+  message_hash INTEGER NOT NULL,  -- of topic and payload
+  input_id INTEGER NOT NULL,
+  PRIMARY KEY (bus, packet_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_by_input ON deliveries(bus, input_id);
 )sql";
 
 constexpr const char* kOutboxColumns =
@@ -52,6 +64,25 @@ UserProperties properties_from_text(const std::string& text) {
 }
 
 uint64_t output_size(const Message& m) { return m.payload.size() + m.topic.size(); }
+
+bool has_delivery(const Message& m) { return m.delivery.connection > 0 && m.delivery.packet_id > 0; }
+
+// FNV-1a (64 bit) of the topic's length, the topic and the payload: stable across builds,
+// unlike std::hash.
+int64_t message_hash(const Message& m) {
+  uint64_t hash = 14695981039346656037ull;
+  auto mix = [&](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      hash ^= c;
+      hash *= 1099511628211ull;
+    }
+  };
+  const std::string length = std::to_string(m.topic.size()) + ":";
+  mix(length);
+  mix(m.topic);
+  mix(m.payload);
+  return static_cast<int64_t>(hash);
+}
 
 }  // namespace
 
@@ -129,6 +160,8 @@ Result<void> Journal::initialise() {
   EDGENODE_TRY(exec(options_.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   EDGENODE_TRY(exec(kSchema));
   EDGENODE_TRY(exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str()));
+  if (version > 0 && version < kSchemaVersion)
+    spdlog::info("journal_migrated path={} from_version={} to_version={}", options_.path, version, kSchemaVersion);
   reload_counters();
   return {};
 }
@@ -145,9 +178,15 @@ void Journal::reload_counters() {
 
 template <class F>
 Result<void> Journal::in_transaction(F&& body) {
-  EDGENODE_TRY(exec("BEGIN IMMEDIATE"));
+  auto begin = statement("BEGIN IMMEDIATE");  // cached: transactions are on the hot path
+  if (!begin) return begin.error();
+  if ((*begin)->step() != SQLITE_DONE) return sqlite_error("begin transaction");
   Result<void> result = body();
-  if (result.ok()) result = exec("COMMIT");
+  if (result.ok()) {
+    auto commit = statement("COMMIT");
+    if (!commit) result = commit.error();
+    else if ((*commit)->step() != SQLITE_DONE) result = sqlite_error("commit");
+  }
   if (!result.ok()) {
     (void)exec("ROLLBACK");
     reload_counters();
@@ -163,19 +202,86 @@ std::string Journal::stable_output_id(int64_t input_id, std::string_view pipelin
 
 // ---- inbox ----
 
+Result<Journal::RedeliveryWindow*> Journal::window_for(const Message& m) {
+  RedeliveryWindow& window = windows_[m.bus];
+  if (window.connection == m.delivery.connection) return &window;
+  window = RedeliveryWindow{};
+  window.connection = m.delivery.connection;
+  // Only a resumed session gets redeliveries.
+  if (!m.delivery.session_resumed) return &window;
+  auto last = statement("SELECT COALESCE(MAX(input_id), 0) FROM deliveries WHERE bus = ?");
+  if (!last) return last.error();
+  if ((*last)->bind(1, m.bus).step() != SQLITE_ROW) return sqlite_error("read deliveries");
+  window.last_before_id = (*last)->integer(0);
+  (*last)->reset();
+  auto floor = statement("SELECT input_id FROM deliveries WHERE bus = ? ORDER BY input_id DESC LIMIT 1 OFFSET ?");
+  if (!floor) return floor.error();
+  const int rc = (*floor)->bind(1, m.bus).bind(2, static_cast<int64_t>(options_.redelivery_span) - 1).step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error("read deliveries");
+  window.floor_id = rc == SQLITE_ROW ? (*floor)->integer(0) : 0;
+  (*floor)->reset();
+  window.open = window.last_before_id > 0;
+  return &window;
+}
+
+Result<std::optional<int64_t>> Journal::redelivered_input(const Message& m) {
+  if (!has_delivery(m)) return std::optional<int64_t>{};
+  std::lock_guard lock(mutex_);
+  auto window = window_for(m);
+  if (!window) return window.error();
+  RedeliveryWindow& w = **window;
+  if (!w.open) return std::optional<int64_t>{};
+  auto row = statement("SELECT message_hash, input_id FROM deliveries WHERE bus = ? AND packet_id = ?");
+  if (!row) return row.error();
+  const int rc = (*row)->bind(1, m.bus).bind(2, int64_t{m.delivery.packet_id}).step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error("read deliveries");
+  const bool found = rc == SQLITE_ROW;
+  const int64_t hash = found ? (*row)->integer(0) : 0, input_id = found ? (*row)->integer(1) : 0;
+  (*row)->reset();
+  // The broker resends what it has not seen acknowledged first, in the original order; so
+  // the first message that is not the next of those is new, and so is all that follows.
+  if (!found || hash != message_hash(m) || input_id <= w.last_matched_id || input_id < w.floor_id ||
+      input_id > w.last_before_id) {
+    w.open = false;
+    return std::optional<int64_t>{};
+  }
+  w.last_matched_id = input_id;
+  if (input_id == w.last_before_id) w.open = false;  // nothing older is left to resend
+  ++stats_.inputs_redelivered;
+  return std::optional<int64_t>{input_id};
+}
+
 Result<int64_t> Journal::record_input(const Message& m) {
   std::lock_guard lock(mutex_);
-  auto insert = statement(
-      "INSERT INTO inbox (bus, topic, payload, qos, retain, content_type, expiry_s, user_properties, trace_id, "
-      "received_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!insert) return insert.error();
-  (*insert)->bind(1, m.bus).bind(2, m.topic).bind_blob(3, m.payload).bind(4, int64_t{m.qos})
-      .bind(5, int64_t{m.retain}).bind(6, m.content_type).bind(7, int64_t{m.expiry_s})
-      .bind(8, properties_to_text(m.user_properties)).bind(9, m.trace_id).bind(10, m.received_at_ms);
-  if ((*insert)->step() != SQLITE_DONE) return sqlite_error("record input");
+  const bool keep_delivery = has_delivery(m);
+  if (keep_delivery) {
+    auto window = window_for(m);
+    if (!window) return window.error();
+    (*window)->open = false;  // a new input: the redeliveries, if any, are over
+  }
+  int64_t id = 0;
+  auto stored = in_transaction([&]() -> Result<void> {
+    auto insert = statement(
+        "INSERT INTO inbox (bus, topic, payload, qos, retain, content_type, expiry_s, user_properties, trace_id, "
+        "received_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!insert) return insert.error();
+    (*insert)->bind(1, m.bus).bind(2, m.topic).bind_blob(3, m.payload).bind(4, int64_t{m.qos})
+        .bind(5, int64_t{m.retain}).bind(6, m.content_type).bind(7, int64_t{m.expiry_s})
+        .bind(8, properties_to_text(m.user_properties)).bind(9, m.trace_id).bind(10, m.received_at_ms);
+    if ((*insert)->step() != SQLITE_DONE) return sqlite_error("record input");
+    id = static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+    if (!keep_delivery) return {};
+    auto delivery = statement(
+        "INSERT OR REPLACE INTO deliveries (bus, packet_id, message_hash, input_id) VALUES (?, ?, ?, ?)");
+    if (!delivery) return delivery.error();
+    (*delivery)->bind(1, m.bus).bind(2, int64_t{m.delivery.packet_id}).bind(3, message_hash(m)).bind(4, id);
+    if ((*delivery)->step() != SQLITE_DONE) return sqlite_error("record delivery");
+    return {};
+  });
+  if (!stored.ok()) return stored.error();
   ++stats_.inputs_recorded;
   ++stats_.inbox_open;
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  return id;
 }
 
 Result<std::vector<Message>> Journal::pending_inputs() {

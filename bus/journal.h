@@ -8,6 +8,10 @@
 //   finish_input(input)              once every pipeline is through with the input
 //   output_acked(output)             for every PUBACK/PUBCOMP; the input is done (its row
 //                                    deleted) when it is finished and its last output is acked
+// A broker resends an input whose PUBACK it never got when the session resumes (after a
+// broker or node crash); redelivered_input(message), asked before record_input, names the
+// input already journaled for it, so it is neither journaled nor processed twice (see
+// bus/README.md, "Redeliveries").
 // On start, pending_inputs() returns the inputs that were never finished, in arrival
 // order, for replay before new input; their re-created outputs keep the same stable ids,
 // so add_output ignores the ones already stored. Outputs of finished inputs are still in
@@ -28,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,6 +55,10 @@ struct JournalOptions {
   uint64_t outbox_max_bytes = 256ull << 20;
   OnFull on_full = OnFull::drop_oldest;
   bool sync_full = false;
+  // A redelivery is matched only against this many of a bus's latest inputs before the
+  // connection it arrives on: at least the receive maximum the buses announce (MqttBus:
+  // 1024), since a broker has no more than that unacknowledged.
+  uint64_t redelivery_span = 1024;
   // Unix milliseconds; tests pin it.
   std::function<int64_t()> clock;
 };
@@ -66,6 +75,7 @@ struct OutboxEntry {
 struct JournalStats {
   uint64_t inputs_recorded = 0;   // since open
   uint64_t inputs_done = 0;       // since open
+  uint64_t inputs_redelivered = 0;  // broker redeliveries of inputs already journaled, since open
   uint64_t inbox_open = 0;        // inputs not yet done (pending or waiting for acks)
   uint64_t outbox_messages = 0;
   uint64_t outbox_bytes = 0;
@@ -85,6 +95,12 @@ class Journal {
   static std::string stable_output_id(int64_t input_id, std::string_view pipeline, int seq);
 
   // ---- inbox ----
+  // When `message` is the broker's redelivery of an input already journaled (same bus,
+  // packet id, topic and payload, resent first on a resumed session), that input's id:
+  // the caller drops the message, since the input is pending or done already. Nothing
+  // otherwise, and for a message without a Delivery (ZeroMQ, QoS 0). Call it for every
+  // QoS >= 1 input of a bus, in arrival order, before record_input.
+  Result<std::optional<int64_t>> redelivered_input(const Message& message);
   // Stores the input; returns its journal id (also the order of arrival).
   Result<int64_t> record_input(const Message& message);
   // Inputs never finished, oldest first, with journal_id set.
@@ -128,12 +144,23 @@ class Journal {
   Result<void> apply_quota(uint64_t bytes);
   Result<void> delete_output(int64_t outbox_id, int64_t input_id, uint64_t size);
   Error sqlite_error(std::string_view what) const;
+  // Redelivery matching of one bus: opened by the first input of each connection.
+  struct RedeliveryWindow {
+    uint64_t connection = 0;     // Delivery::connection the window belongs to
+    bool open = false;           // every input of this connection so far was a redelivery
+    int64_t floor_id = 0;        // the oldest input that may still be redelivered
+    int64_t last_before_id = 0;  // the bus's last input before this connection
+    int64_t last_matched_id = 0; // redeliveries come in their original order
+  };
+  // The window of message's bus, reset when message starts a new connection. Lock held.
+  Result<RedeliveryWindow*> window_for(const Message& message);
 
   JournalOptions options_;
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, std::unique_ptr<SqliteStatement>> statements_;
   mutable std::mutex mutex_;
   JournalStats stats_;
+  std::unordered_map<std::string, RedeliveryWindow> windows_;  // by bus
 };
 
 }  // namespace edgenode::bus

@@ -413,6 +413,8 @@ void MqttBus::handle_connect(mosquitto*, void* self, int reason, int flags, cons
     subscriptions = bus->subscriptions_;
   }
   if (reconnect) bus->reconnects_.fetch_add(1);
+  ++bus->connection_count_;
+  bus->session_resumed_ = (flags & 1) != 0;
   bus->backoff_.reset();
   {
     std::lock_guard lock(bus->mutex_);
@@ -452,6 +454,7 @@ void MqttBus::handle_message(mosquitto*, void* self, const mosquitto_message* ms
   message.retain = msg->retain;
   message.received_at_ms = now_unix_ms();
   message.bus = bus->options_.name;
+  message.delivery = {msg->qos > 0 ? msg->mid : 0, bus->connection_count_, bus->session_resumed_};
   read_publish_properties(props, message);
   for (const auto& [key, value] : message.user_properties) {
     if (key == "trace_id" && !value.empty()) {

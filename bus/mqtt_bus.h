@@ -125,6 +125,10 @@ class MqttBus final : public Bus {
   std::string first_attempt_reason_;
   std::string tls_error_;  // last OpenSSL error libmosquitto logged since the last connect
 
+  // Network thread only: stamped on every input (Message::delivery).
+  uint64_t connection_count_ = 0;
+  bool session_resumed_ = false;
+
   std::atomic<uint64_t> received_{0}, published_{0}, acked_{0}, reconnects_{0};
 };
 

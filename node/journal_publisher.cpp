@@ -45,14 +45,23 @@ void JournalPublisher::start_senders() {
   for (auto& [name, sender] : senders_) sender->start();
 }
 
-bool JournalPublisher::record_input(bus::Message& message) {
+JournalPublisher::InputRecord JournalPublisher::record_input(bus::Message& message) {
+  auto original = journal_->redelivered_input(message);
+  if (!original) {
+    spdlog::error("journal_redelivery_check_failed bus={} topic={} error=\"{}\"", message.bus, message.topic,
+                  original.error().message);
+  } else if (*original) {
+    spdlog::debug("input_redelivered bus={} topic={} packet_id={} input={}", message.bus, message.topic,
+                  message.delivery.packet_id, **original);
+    return InputRecord::redelivery;
+  }
   auto id = journal_->record_input(message);
   if (!id) {
     spdlog::error("journal_record_failed bus={} topic={} error=\"{}\"", message.bus, message.topic, id.error().message);
-    return false;
+    return InputRecord::failed;
   }
   message.journal_id = *id;
-  return true;
+  return InputRecord::recorded;
 }
 
 std::vector<bus::Message> JournalPublisher::pending_inputs() {
@@ -205,6 +214,7 @@ json JournalPublisher::stats() const {
   return {{"inbox_open", s.inbox_open},
           {"inputs_recorded", s.inputs_recorded},
           {"inputs_done", s.inputs_done},
+          {"inputs_redelivered", s.inputs_redelivered},
           {"outbox",
            {{"messages", s.outbox_messages},
             {"bytes", s.outbox_bytes},

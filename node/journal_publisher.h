@@ -37,10 +37,14 @@ class JournalPublisher final : public pipeline::Publisher {
   ~JournalPublisher() override;
 
   void start_senders();
+  enum class InputRecord {
+    recorded,    // journaled, journal_id set: process it
+    redelivery,  // the broker resent an input already journaled (pending or done): drop it
+    failed,      // the journal cannot take it (logged): process it unjournaled
+  };
   // Records a QoS >= 1 input and sets its journal_id; call inside the bus's message
-  // handler. False when the journal cannot take it (logged); the caller processes the
-  // input unjournaled then.
-  bool record_input(bus::Message& message);
+  // handler, for every QoS >= 1 input in arrival order.
+  InputRecord record_input(bus::Message& message);
   // Inputs a previous run did not finish, oldest first.
   std::vector<bus::Message> pending_inputs();
 
@@ -59,7 +63,7 @@ class JournalPublisher final : public pipeline::Publisher {
   void close();
   // Compacts when the last compaction is older than the interval.
   void compact_from_time_to_time();
-  // {inbox_open, inputs_recorded, inputs_done, outbox: {messages, bytes, dropped, expired,
+  // {inbox_open, inputs_recorded, inputs_done, inputs_redelivered, outbox: {messages, bytes, dropped, expired,
   //  refused, blocked, blocked_total}, senders: {<bus>: {sent, acked, in_flight}}}
   nlohmann::json stats() const;
 

@@ -124,8 +124,11 @@ bus::Bus* NodeRuntime::control_bus() const { return buses_.at(control_bus_).get(
 Result<void> NodeRuntime::start() {
   for (auto& [name, b] : buses_) {
     b->on_message([this](bus::Message&& message) {
-      // Recorded before this handler returns, that is before the broker gets its ack.
-      if (journal_ && message.qos >= 1) journal_->record_input(message);
+      // Recorded before this handler returns, that is before the broker gets its ack. A
+      // broker's redelivery of an input journaled already is acked and dropped here.
+      if (journal_ && message.qos >= 1 &&
+          journal_->record_input(message) == JournalPublisher::InputRecord::redelivery)
+        return;
       if (input_closed_) return;  // stopping: a journaled input is replayed at the next start
       runner_->submit(message);
     });

@@ -1,7 +1,11 @@
 // The two ends of a reliability test's stream, as real MQTT clients:
-//   StreamProducer  publishes numbered QoS 1 inputs through its own journal and
-//                   OutboxSender, so inputs the broker never acknowledged (it was killed)
-//                   are sent again after the reconnect, as a real sensor gateway would;
+//   StreamProducer  publishes numbered inputs with QoS 2 on a persistent session, as a
+//                   gateway that must not create duplicates would: libmosquitto resends
+//                   what a killed broker never completed, with the same packet id, and the
+//                   restarted broker (its persistence holds the session) recognises it, so
+//                   the broker holds each input exactly once. (A QoS 1 publisher resending
+//                   after a broker crash creates new messages that nobody downstream can
+//                   tell from new inputs.) Inputs refused while disconnected are retried;
 //   OutputConsumer  a persistent-session subscriber that records every output with its
 //                   `output_id` user property and the input's `seq`, and telemetry records.
 // Tests wait on what these clients saw (events), never on fixed sleeps.
@@ -11,6 +15,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -18,64 +23,93 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "bus/journal.h"
 #include "bus/mqtt_bus.h"
-#include "bus/outbox_sender.h"
 
 namespace edgenode::testing {
 
 class StreamProducer {
  public:
-  StreamProducer(const std::string& url, const std::filesystem::path& journal_path, std::string client_id) {
-    bus::JournalOptions journal_options;
-    journal_options.path = journal_path.string();
-    auto journal = bus::Journal::open(journal_options);
-    EXPECT_TRUE(journal.ok()) << journal.error().message;
-    journal_ = std::move(journal).value();
+  StreamProducer(const std::string& url, std::string client_id) {
     bus::MqttOptions options;
     options.name = "producer";
     options.url = url;
     options.client_id = std::move(client_id);
+    options.persistent_session = true;
+    options.session_expiry_s = 600;
     options.reconnect_min = std::chrono::milliseconds(50);
     options.reconnect_max = std::chrono::milliseconds(200);
     auto created = bus::MqttBus::create(options);
     EXPECT_TRUE(created.ok()) << created.error().message;
     bus_ = std::move(created).value();
-    sender_ = std::make_unique<bus::OutboxSender>(*journal_, *bus_);
+    bus_->on_connection([this](bool up) {
+      {
+        std::lock_guard lock(mutex_);
+        connected_ = up;
+      }
+      wake_.notify_all();
+    });
     auto started = bus_->start();
     EXPECT_TRUE(started.ok()) << started.error().message;
-    sender_->start();
+    thread_ = std::thread([this] { run(); });
   }
   ~StreamProducer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
     bus_->stop();
-    sender_.reset();
   }
 
   // Queues inputs seq = first .. first+count-1 on `topic` as {"seq": n, "v": n}.
   void send(const std::string& topic, int first, int count) {
-    for (int seq = first; seq < first + count; ++seq) {
-      bus::Message m;
-      m.bus = "producer";
-      m.topic = topic;
-      m.qos = 1;
-      m.payload = nlohmann::json{{"seq", seq}, {"v", seq}}.dump();
-      auto added = journal_->add_output(0, "stream", seq, m);
-      EXPECT_TRUE(added.ok()) << added.error().message;
+    {
+      std::lock_guard lock(mutex_);
+      for (int seq = first; seq < first + count; ++seq) {
+        bus::Message m;
+        m.topic = topic;
+        m.qos = 2;
+        m.payload = nlohmann::json{{"seq", seq}, {"v", seq}}.dump();
+        pending_.push_back(std::move(m));
+      }
     }
-    sender_->notify();
+    wake_.notify_all();
   }
-  // Inputs the broker has not acknowledged yet.
-  uint64_t unacknowledged() const { return journal_->stats().outbox_messages; }
 
  private:
-  std::unique_ptr<bus::Journal> journal_;
+  // Hands the queued inputs to libmosquitto in order; it sees each through to PUBCOMP.
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait(lock, [&] { return stopping_ || (connected_ && !pending_.empty()); });
+      if (stopping_) break;
+      bus::Message next = pending_.front();
+      lock.unlock();
+      const bool handed_over = bus_->publish(next).ok();
+      lock.lock();
+      if (handed_over) {
+        pending_.pop_front();
+      } else {
+        // Disconnected before the connection event arrived: look again shortly.
+        wake_.wait_for(lock, std::chrono::milliseconds(20), [&] { return stopping_; });
+      }
+    }
+  }
+
   std::unique_ptr<bus::MqttBus> bus_;
-  std::unique_ptr<bus::OutboxSender> sender_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<bus::Message> pending_;
+  bool connected_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 struct ReceivedOutput {
@@ -187,7 +221,7 @@ struct DeliveryReport {
   int bad_ids = 0;                 // outputs without an output_id
   int same_id_duplicates = 0;      // extra copies of an output_id already seen
   int conflicting_copies = 0;      // copies of one output_id whose payloads differ
-  int seqs_with_several_ids = 0;   // inputs the broker delivered twice (each a new journal entry)
+  int seqs_with_several_ids = 0;   // inputs journaled twice (each copy a new journal entry)
 
   std::string summary() const {
     return "missing=" + std::to_string(missing) + " bad_ids=" + std::to_string(bad_ids) +
