@@ -24,6 +24,7 @@ struct LoadOptions {
   int context = 0;        // 0: the model's context length
   WeightMode weights = WeightMode::q8_0;
   bool vocab_only = false;  // tokenizer and template only (no tensors needed)
+  int sequences = 1;        // generations served at once, each with a KV cache of `context`
 };
 
 struct SamplingParams {
@@ -57,13 +58,23 @@ struct GenerateResult {
   std::vector<int32_t> prompt_tokens;
   std::vector<int32_t> tokens;  // generated ids
   std::string text;             // generated text
-  std::string stop_reason;      // "eog", "stop", "length", "schema_complete"
+  std::string stop_reason;      // "eog", "stop", "length", "schema_complete", "context", "cancelled"
+  int reused_prompt_tokens = 0; // prompt prefix whose KV cache an earlier request left
   double prompt_ms = 0, generate_ms = 0;
 };
 
 // Called with each piece of text as it is produced (whole UTF-8 characters only).
 // Return false to stop generation.
 using PieceCallback = std::function<bool(std::string_view piece)>;
+
+// One request for Model::serve, and where its outcome goes.
+struct ServeItem {
+  GenerateRequest request;
+  PieceCallback on_piece;
+  std::function<void(Result<GenerateResult>)> done;
+};
+// The next waiting request, or nothing when none is waiting right now.
+using NextRequest = std::function<std::optional<ServeItem>()>;
 
 struct ModelInfo;  // architecture, hyper-parameters, tensors: engine/model/model_info.h
 
@@ -83,6 +94,14 @@ class Model {
 
   // One generation; not reentrant: callers serialize per model (the model's worker owns it).
   virtual Result<GenerateResult> generate(const GenerateRequest& request, const PieceCallback& on_piece = {}) = 0;
+
+  // Serves requests taken from next() until none is running and next() has none: up to
+  // LoadOptions::sequences at once, every decode step one pass over the weights for all of
+  // them (continuous batching: a request joins as soon as a sequence finishes). A request
+  // reuses the KV cache of the longest prompt prefix it shares with what a free sequence
+  // last held, so a pipeline's fixed system prompt is computed once. Each outcome goes to
+  // its item's done() as soon as it is known. Not reentrant, like generate().
+  virtual void serve(const NextRequest& next) = 0;
 
   // Low-level evaluation for tools and tests (logit dumps, parity checks, benchmarks): runs
   // tokens at positions [pos, pos + size) over the KV cache of earlier positions and returns

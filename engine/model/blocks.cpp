@@ -142,12 +142,12 @@ void run_attention_tasks(void* ctx, int thread, int n_threads) {
   const int tasks = c.n * hp.n_head_kv;
   for (int task = thread; task < tasks; task += n_threads) {
     const int t = task / hp.n_head_kv, g = task % hp.n_head_kv;
-    const int p = c.pos + t;
+    const int p = c.s.positions[t], slot = c.s.slots[t];
     const int kv_begin = job.window > 0 ? std::max(0, p - job.window + 1) : 0;
     const float* q = c.s.qkv.data() + static_cast<size_t>(t) * c.s.qkv_stride + g * group * hp.head_dim;
     float* out = c.s.att.data() + static_cast<size_t>(t) * hp.q_dim() + g * group * hp.head_dim;
-    kernels::attention(q, c.s.keys(job.layer, g), c.s.values(job.layer, g), out, scores, group, 1, hp.head_dim,
-                       kv_begin, p + 1, job.scale);
+    kernels::attention(q, c.s.keys(slot, job.layer, g), c.s.values(slot, job.layer, g), out, scores, group, 1,
+                       hp.head_dim, kv_begin, p + 1, job.scale);
   }
 }
 
@@ -176,7 +176,7 @@ void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, co
     if (w.bv) add_bias(v, w.bv, kv_dim);
     if (w.q_norm) norm_heads(q, w.q_norm, hp.n_head, hd, hp.rms_eps);
     if (w.k_norm) norm_heads(k, w.k_norm, hp.n_head_kv, hd, hp.rms_eps);
-    const int p = c.pos + t;
+    const int p = s.positions[t];
     kernels::rope(q, hp.n_head, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors, o.rope_mode);
     kernels::rope(k, hp.n_head_kv, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors,
                   o.rope_mode);
@@ -187,8 +187,8 @@ void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, co
     if (o.scale_q_before)
       for (int i = 0; i < q_dim; ++i) q[i] *= q_scale;
     for (int g = 0; g < hp.n_head_kv; ++g) {
-      std::copy_n(k + g * hd, hd, s.keys(layer, g) + static_cast<size_t>(p) * hd);
-      std::copy_n(v + g * hd, hd, s.values(layer, g) + static_cast<size_t>(p) * hd);
+      std::copy_n(k + g * hd, hd, s.keys(s.slots[t], layer, g) + static_cast<size_t>(p) * hd);
+      std::copy_n(v + g * hd, hd, s.values(s.slots[t], layer, g) + static_cast<size_t>(p) * hd);
     }
   });
 

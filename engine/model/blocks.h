@@ -15,14 +15,15 @@
 
 namespace edgenode::engine {
 
-// Everything one forward call works with; n tokens at positions [pos, pos + n).
+// Everything one forward call works with: n rows, row t the token at position
+// s.positions[t] of the sequence whose KV cache is slot s.slots[t]. A prompt is rows of one
+// sequence at consecutive positions; a decode step of several sequences is one row each.
 struct ForwardContext {
   const HParams& hp;
   const ModelWeights& w;
   RunState& s;
   kernels::ThreadPool& pool;
   int n = 0;
-  int pos = 0;
 };
 
 // One matrix product of a shared input: out[t][0..rows) with row stride ldy.

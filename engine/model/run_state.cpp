@@ -4,11 +4,13 @@
 
 namespace edgenode::engine {
 
-RunState::RunState(const HParams& hp, int n_ctx_, int max_batch_, int n_threads)
+RunState::RunState(const HParams& hp, int n_ctx_, int max_batch_, int n_threads, int n_slots_)
     : n_ctx(n_ctx_),
       max_batch(max_batch_),
+      n_slots(n_slots_),
       qkv_stride(hp.q_dim() + 2 * hp.kv_dim()),
       ffn_stride(2 * hp.n_ff),
+      n_layer(hp.n_layer),
       head_dim(hp.head_dim),
       n_head_kv(hp.n_head_kv) {
   const size_t b = static_cast<size_t>(max_batch);
@@ -23,7 +25,9 @@ RunState::RunState(const HParams& hp, int n_ctx_, int max_batch_, int n_threads)
   xq.resize(b * ((max_cols + kernels::kQ8BlockSize - 1) / kernels::kQ8BlockSize));
   x_fp16.resize(b * max_cols);
   scores.resize(static_cast<size_t>(n_threads) * n_ctx);
-  const size_t cache = static_cast<size_t>(hp.n_layer) * hp.kv_dim() * n_ctx;
+  positions.resize(b);
+  slots.resize(b);
+  const size_t cache = static_cast<size_t>(n_slots) * hp.n_layer * hp.kv_dim() * n_ctx;
   key_cache.resize(cache);
   value_cache.resize(cache);
 }

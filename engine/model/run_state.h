@@ -10,10 +10,11 @@
 namespace edgenode::engine {
 
 struct RunState {
-  RunState(const HParams& hp, int n_ctx, int max_batch, int n_threads);
+  RunState(const HParams& hp, int n_ctx, int max_batch, int n_threads, int n_slots);
 
-  int n_ctx;       // positions the KV cache holds
+  int n_ctx;       // positions the KV cache of one sequence holds
   int max_batch;   // tokens one forward call processes at most
+  int n_slots;     // sequences with a KV cache of their own (served at once)
   int qkv_stride;  // q_dim + 2*kv_dim: q, k and v of one token side by side
   int ffn_stride;  // 2*n_ff: gate and up of one token side by side
 
@@ -27,20 +28,23 @@ struct RunState {
   std::vector<kernels::Q8Block> xq;  // (max_batch, max_cols/32) activations quantized for a matmul
   std::vector<float> x_fp16;   // (max_batch, max_cols) activations rounded to fp16 (F16 weights)
   std::vector<float> scores;   // (n_threads, n_ctx) attention scores, one row per thread
+  std::vector<int> positions;  // (max_batch) position of each row of a forward call
+  std::vector<int> slots;      // (max_batch) sequence (KV-cache slot) of each row
 
-  // KV cache, F32: (n_layer, n_head_kv, n_ctx, head_dim) each, so one KV head's positions
-  // are contiguous and heads of a group read them as a block.
+  // KV cache, F32: (n_slots, n_layer, n_head_kv, n_ctx, head_dim) each, so one KV head's
+  // positions are contiguous and heads of a group read them as a block.
   std::vector<float> key_cache;
   std::vector<float> value_cache;
+  int n_layer;
   int head_dim;
   int n_head_kv;
 
-  float* keys(int layer, int kv_head) { return key_cache.data() + cache_offset(layer, kv_head); }
-  float* values(int layer, int kv_head) { return value_cache.data() + cache_offset(layer, kv_head); }
+  float* keys(int slot, int layer, int kv_head) { return key_cache.data() + cache_offset(slot, layer, kv_head); }
+  float* values(int slot, int layer, int kv_head) { return value_cache.data() + cache_offset(slot, layer, kv_head); }
 
  private:
-  size_t cache_offset(int layer, int kv_head) const {
-    return (static_cast<size_t>(layer) * n_head_kv + kv_head) * n_ctx * head_dim;
+  size_t cache_offset(int slot, int layer, int kv_head) const {
+    return ((static_cast<size_t>(slot) * n_layer + layer) * n_head_kv + kv_head) * n_ctx * head_dim;
   }
 };
 

@@ -15,6 +15,7 @@ namespace {
 // trained for 128k positions does not reserve gigabytes of KV cache by default.
 constexpr int kDefaultContextCap = 4096;
 constexpr int kMaxBatch = 512;
+constexpr int kMaxSequences = 64;
 
 }  // namespace
 
@@ -79,8 +80,13 @@ Result<void> TransformerModel::load_weights(const LoadOptions& options, const Ar
   const int threads = options.threads > 0 ? options.threads
                                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   pool_ = std::make_unique<kernels::ThreadPool>(threads);
-  state_ = std::make_unique<RunState>(hp_, hp_.n_ctx, std::min(kMaxBatch, hp_.n_ctx), threads);
-  logits_.resize(hp_.n_vocab);
+  if (options.sequences < 1 || options.sequences > kMaxSequences)
+    return bad_input("sequences must be between 1 and " + std::to_string(kMaxSequences));
+  const int slots = options.sequences;
+  state_ = std::make_unique<RunState>(hp_, hp_.n_ctx, std::min(kMaxBatch, hp_.n_ctx), threads, slots);
+  slot_tokens_.assign(slots, {});
+  logits_.resize(static_cast<size_t>(slots) * hp_.n_vocab);
+  step_logits_.resize(static_cast<size_t>(slots) * hp_.n_vocab);
   describe(options, &loader);
   return {};
 }
@@ -135,22 +141,36 @@ Result<void> TransformerModel::check_tokens(std::span<const int32_t> tokens, int
   return {};
 }
 
-void TransformerModel::forward(std::span<const int32_t> tokens, int pos, float* logits, bool all_positions) {
+void TransformerModel::forward(std::span<const int32_t> tokens, int pos, int slot, float* logits, bool all_positions) {
   const int max_batch = state_->max_batch;
   for (size_t done = 0; done < tokens.size();) {
     const int n = static_cast<int>(std::min<size_t>(max_batch, tokens.size() - done));
     const bool last_batch = done + n == tokens.size();
-    ForwardContext c{hp_, weights_, *state_, *pool_, n, pos + static_cast<int>(done)};
+    for (int t = 0; t < n; ++t) {
+      state_->positions[t] = pos + static_cast<int>(done) + t;
+      state_->slots[t] = slot;
+    }
+    ForwardContext c{hp_, weights_, *state_, *pool_, n};
     float* out = all_positions ? logits + done * hp_.n_vocab : (last_batch ? logits : nullptr);
     arch_->forward(c, tokens.subspan(done, n), out, all_positions);
     done += n;
   }
 }
 
+void TransformerModel::forward_step(std::span<const int32_t> tokens, std::span<const int> positions,
+                                    std::span<const int> slots, float* logits) {
+  const int n = static_cast<int>(tokens.size());
+  std::copy(positions.begin(), positions.end(), state_->positions.begin());
+  std::copy(slots.begin(), slots.end(), state_->slots.begin());
+  ForwardContext c{hp_, weights_, *state_, *pool_, n};
+  arch_->forward(c, tokens, logits, /*all_positions=*/true);
+}
+
 Result<std::vector<float>> TransformerModel::evaluate(const std::vector<int32_t>& tokens, int pos, bool all_positions) {
   EDGENODE_TRY(check_tokens(tokens, pos));
   std::vector<float> logits(static_cast<size_t>(all_positions ? tokens.size() : 1) * hp_.n_vocab);
-  forward(tokens, pos, logits.data(), all_positions);
+  forward(tokens, pos, 0, logits.data(), all_positions);
+  slot_tokens_[0].clear();  // its cache now holds what the caller fed, not a known prompt
   return logits;
 }
 

@@ -29,6 +29,7 @@ class TransformerModel final : public Model {
   const std::string& file_sha256() const override;
   Result<std::string> render_chat(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const override;
   Result<GenerateResult> generate(const GenerateRequest& request, const PieceCallback& on_piece) override;
+  void serve(const NextRequest& next) override;
   Result<std::vector<float>> evaluate(const std::vector<int32_t>& tokens, int pos, bool all_positions) override;
   int context_length() const override { return hp_.n_ctx; }
 
@@ -39,9 +40,19 @@ class TransformerModel final : public Model {
 
   // Checks ids and room in the context before anything runs.
   Result<void> check_tokens(std::span<const int32_t> tokens, int pos) const;
-  // Runs tokens from pos in batches of at most max_batch; logits of the last token, or of
-  // every token (logits holds tokens.size() * n_vocab floats) when all_positions.
-  void forward(std::span<const int32_t> tokens, int pos, float* logits, bool all_positions);
+  // Runs tokens from pos of the sequence in `slot`, in batches of at most max_batch; logits
+  // of the last token, or of every token (tokens.size() * n_vocab floats) when all_positions.
+  void forward(std::span<const int32_t> tokens, int pos, int slot, float* logits, bool all_positions);
+  // One decode step of several sequences: row i is tokens[i] at positions[i] of slots[i];
+  // logits of every row.
+  void forward_step(std::span<const int32_t> tokens, std::span<const int> positions, std::span<const int> slots,
+                    float* logits);
+
+  // A request being served (engine/model/generation.cpp).
+  struct Sequence;
+  Result<std::unique_ptr<Sequence>> start(ServeItem& item, std::vector<bool>& slot_busy);
+  bool advance(Sequence& seq);  // samples the next token; false once the sequence is over
+  void finish(Sequence& seq);
 
   // The vocabulary as constrained decoding sees it, built on the first request with a schema.
   const grammar::TokenTrie& token_trie();
@@ -56,7 +67,9 @@ class TransformerModel final : public Model {
   std::deque<std::vector<uint8_t>> converted_weights_;
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::unique_ptr<RunState> state_;
-  std::vector<float> logits_;  // (n_vocab) of the latest step
+  std::vector<std::vector<int32_t>> slot_tokens_;  // the tokens each sequence slot's KV cache holds
+  std::vector<float> logits_;       // (n_slots, n_vocab): latest logits of the sequence in each slot
+  std::vector<float> step_logits_;  // (n_slots, n_vocab): one decode step's rows, in batch order
   std::unique_ptr<grammar::TokenTrie> token_trie_;
   std::vector<uint8_t> grammar_mask_;  // (n_vocab) tokens the grammar allows next
 };

@@ -24,8 +24,8 @@ struct Architecture {
   Result<void> (*read_hparams)(const GgufFile& file, HParams& hp);
   // Fills w from the file's tensors (shapes checked against hp).
   Result<void> (*load_weights)(WeightLoader& loader, const HParams& hp, ModelWeights& w);
-  // tokens (c.n of them) at positions [c.pos, c.pos + c.n) -> logits of the last token, or of
-  // every token when all_positions.
+  // tokens (c.n rows, placed by c.s.positions and c.s.slots) -> logits of the last row, or of
+  // every row when all_positions.
   void (*forward)(ForwardContext& c, std::span<const int32_t> tokens, float* logits, bool all_positions);
 };
 

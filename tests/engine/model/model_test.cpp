@@ -1,6 +1,6 @@
 // The engine on models written by the project's own generator: loading errors, the KV cache
-// (one batch == token by token), threading, generation with stop strings, and every weight
-// type the loader requantizes.
+// (one batch == token by token), threading, generation with stop strings, serving several
+// sequences at once, and every weight type the loader requantizes.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,11 +65,13 @@ tools::ModelShape small_llama(const std::string& type) {
   return s;
 }
 
-std::unique_ptr<Model> load(const fs::path& path, WeightMode mode = WeightMode::q8_0, int threads = 1) {
+std::unique_ptr<Model> load(const fs::path& path, WeightMode mode = WeightMode::q8_0, int threads = 1,
+                            int sequences = 1) {
   LoadOptions o;
   o.path = path.string();
   o.weights = mode;
   o.threads = threads;
+  o.sequences = sequences;
   auto m = Model::load(o);
   EXPECT_TRUE(m.ok()) << m.error().message;
   return m.ok() ? std::move(*m) : nullptr;
@@ -225,6 +228,88 @@ TEST(ModelRun, ThreadCountDoesNotChangeResults) {
   auto b = two->evaluate(tokens, 0, true);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(*a, *b);
+}
+
+// Requests that share a prefix (a pipeline's system prompt) and differ after it.
+std::vector<GenerateRequest> prefixed_requests(int count, int prefix, int max_tokens) {
+  std::vector<GenerateRequest> requests;
+  for (int i = 0; i < count; ++i) {
+    GenerateRequest r;
+    r.tokens = some_tokens(prefix, 600);
+    for (int j = 0; j <= i; ++j) r.tokens.push_back(100 + 7 * i + j);
+    r.max_tokens = max_tokens + i;  // sequences end at different steps
+    r.stop_at_eog = false;
+    requests.push_back(std::move(r));
+  }
+  return requests;
+}
+
+// Serves the requests all at once; results in request order.
+std::vector<std::optional<Result<GenerateResult>>> serve_all(Model& m, const std::vector<GenerateRequest>& requests) {
+  std::vector<std::optional<Result<GenerateResult>>> results(requests.size());
+  size_t handed = 0;
+  m.serve([&]() -> std::optional<ServeItem> {
+    if (handed == requests.size()) return std::nullopt;
+    const size_t i = handed++;
+    return ServeItem{requests[i], {}, [&results, i](Result<GenerateResult> r) { results[i].emplace(std::move(r)); }};
+  });
+  return results;
+}
+
+TEST(ModelServe, SequencesServedTogetherGenerateWhatEachGeneratesAlone) {
+  const fs::path path = generated(small_llama("q8_0"), "llama-q8_0.gguf");
+  const auto requests = prefixed_requests(5, 8, 10);
+  auto batched = load(path, WeightMode::q8_0, 2, /*sequences=*/3);
+  ASSERT_TRUE(batched);
+  const auto results = serve_all(*batched, requests);
+  int reused = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto alone = load(path, WeightMode::q8_0, 2)->generate(requests[i]);
+    ASSERT_TRUE(alone.ok());
+    ASSERT_TRUE(results[i].has_value()) << "request " << i << " got no outcome";
+    ASSERT_TRUE(results[i]->ok()) << results[i]->error().message;
+    const GenerateResult& r = **results[i];
+    EXPECT_EQ(r.tokens, alone->tokens) << "request " << i;
+    EXPECT_EQ(r.text, alone->text) << "request " << i;
+    EXPECT_EQ(r.stop_reason, "length");
+    reused += r.reused_prompt_tokens;
+  }
+  // Three start in empty slots; the two that take over a finished sequence's slot reuse
+  // the shared prefix (at least) of its cache.
+  EXPECT_GE(reused, 2 * 8);
+}
+
+TEST(ModelServe, ABadRequestFailsAloneWhileTheOthersFinish) {
+  auto m = load(generated(small_llama("q8_0"), "llama-q8_0.gguf"), WeightMode::q8_0, 1, 2);
+  ASSERT_TRUE(m);
+  auto requests = prefixed_requests(3, 4, 6);
+  requests[1].tokens = some_tokens(100, 600);  // longer than the context of 64
+  requests[2].json_schema = "{not json";
+  requests.push_back(prefixed_requests(1, 4, 6)[0]);
+  const auto results = serve_all(*m, requests);
+  ASSERT_TRUE(results[0] && results[1] && results[2] && results[3]);
+  EXPECT_TRUE(results[0]->ok());
+  ASSERT_FALSE(results[1]->ok());
+  EXPECT_NE(results[1]->error().message.find("exceeds the context"), std::string::npos);
+  ASSERT_FALSE(results[2]->ok());
+  EXPECT_NE(results[2]->error().message.find("json_schema"), std::string::npos);
+  ASSERT_TRUE(results[3]->ok());
+  EXPECT_EQ((*results[3])->tokens, (*results[0])->tokens) << "the same request again, now from a reused prefix";
+}
+
+TEST(ModelServe, ALaterGenerationReusesTheSharedPromptPrefix) {
+  const fs::path path = generated(small_llama("q8_0"), "llama-q8_0.gguf");
+  auto m = load(path);
+  ASSERT_TRUE(m);
+  const auto requests = prefixed_requests(2, 12, 8);
+  auto first = m->generate(requests[0]);
+  auto second = m->generate(requests[1]);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->reused_prompt_tokens, 0);
+  EXPECT_EQ(second->reused_prompt_tokens, 12) << "the shared tokens";
+  auto fresh = load(path)->generate(requests[1]);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(second->tokens, fresh->tokens);
 }
 
 TEST(ModelRun, StopStringCutsTheTextAndStreamingMatches) {
