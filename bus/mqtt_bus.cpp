@@ -22,8 +22,10 @@ using namespace std::chrono_literals;
 constexpr int kLoopTimeoutMs = 50;
 // While input is paused the thread only writes; it looks for work this often.
 constexpr auto kPausedPollInterval = 10ms;
-// QoS 1/2 messages in flight each way (see configure_client).
-constexpr int kInflightMaximum = 1024;
+// QoS 1/2 messages the broker may send us before we acknowledge them (see configure_client).
+constexpr int kReceiveMaximum = 1024;
+// QoS 1/2 messages we send before the broker acknowledges them (see configure_client).
+constexpr int kSendMaximum = 128;
 
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -139,8 +141,12 @@ Result<void> MqttBus::configure_client() {
   // QoS 1/2 messages allowed in flight each way (libmosquitto's default is 20, which caps a
   // QoS 1 stream at 20 round trips' worth of messages). Inputs are journaled before the ack,
   // so a larger window costs no durability; the broker's own receive maximum still applies.
-  mosquitto_int_option(client_, MOSQ_OPT_RECEIVE_MAXIMUM, kInflightMaximum);
-  mosquitto_int_option(client_, MOSQ_OPT_SEND_MAXIMUM, kInflightMaximum);
+  // The send window stays smaller: libmosquitto 2.0 walks its whole list of unacknowledged
+  // outgoing messages on every publish and every PUBACK (message__release_to_inflight), so
+  // its cost per message grows with the window; 128 still covers the round trip at the
+  // rates a broker on this machine sustains.
+  mosquitto_int_option(client_, MOSQ_OPT_RECEIVE_MAXIMUM, kReceiveMaximum);
+  mosquitto_int_option(client_, MOSQ_OPT_SEND_MAXIMUM, kSendMaximum);
   // With a log callback set, libmosquitto formats a line for every packet; only TLS
   // failures are reported nowhere else, so the callback is there only for mqtts.
   if (address_.tls) mosquitto_log_callback_set(client_, handle_log);
