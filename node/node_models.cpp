@@ -16,6 +16,7 @@ Result<pipeline::ModelSet> load_models(const std::vector<pipeline::ModelSettings
     options.path = m.path;
     options.threads = m.threads;
     options.context = m.context;
+    options.sequences = m.max_sequences;
     options.weights = m.weights == "f32" ? engine::WeightMode::f32 : engine::WeightMode::q8_0;
     const auto start = std::chrono::steady_clock::now();
     auto model = engine::Model::load(options);

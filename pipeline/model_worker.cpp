@@ -31,17 +31,16 @@ Result<engine::GenerateResult> ModelWorker::generate(const engine::GenerateReque
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return unavailable("model '" + name_ + "' is shutting down");
-    jobs_.push_back([&] {
-      auto result = model_->generate(request);
-      if (result) {
-        std::lock_guard stats_lock(mutex_);
-        stats_.requests += 1;
-        stats_.tokens_in += result->prompt_tokens.size();
-        stats_.tokens_out += result->tokens.size();
-        stats_.generate_ms += result->prompt_ms + result->generate_ms;
-      }
-      done.set_value(std::move(result));
-    });
+    waiting_.push_back({request, {}, [this, &done](Result<engine::GenerateResult> result) {
+                          if (result) {
+                            std::lock_guard stats_lock(mutex_);
+                            stats_.requests += 1;
+                            stats_.tokens_in += result->prompt_tokens.size();
+                            stats_.tokens_out += result->tokens.size();
+                            stats_.generate_ms += result->prompt_ms + result->generate_ms;
+                          }
+                          done.set_value(std::move(result));
+                        }});
   }
   wake_.notify_one();
   return future.get();
@@ -53,14 +52,19 @@ ModelWorkerStats ModelWorker::stats() const {
 }
 
 void ModelWorker::loop() {
+  const engine::NextRequest next = [this]() -> std::optional<engine::ServeItem> {
+    std::lock_guard lock(mutex_);
+    if (waiting_.empty()) return std::nullopt;
+    engine::ServeItem item = std::move(waiting_.front());
+    waiting_.pop_front();
+    return item;
+  };
   std::unique_lock lock(mutex_);
   while (true) {
-    wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // stopping, and every queued request has been served
-    auto job = std::move(jobs_.front());
-    jobs_.pop_front();
+    wake_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
+    if (waiting_.empty()) return;  // stopping, and every queued request has been served
     lock.unlock();
-    job();
+    model_->serve(next);
     lock.lock();
   }
 }

@@ -1,12 +1,12 @@
-// A loaded model and the one thread that runs it. Model::generate is not reentrant, so
-// every pipeline that infers with this model hands its request to this worker and waits;
-// requests run one at a time in arrival order.
+// A loaded model and the one thread that runs it. The model is not reentrant, so every
+// pipeline that infers with it hands its request to this worker and waits. Requests are
+// served in arrival order, up to the model's `sequences` at once in one batch
+// (engine::Model::serve): pipelines running in parallel share each pass over the weights.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,7 +48,7 @@ class ModelWorker {
   std::unique_ptr<engine::Model> model_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;
+  std::deque<engine::ServeItem> waiting_;
   bool stopping_ = false;
   ModelWorkerStats stats_;
   std::thread thread_;

@@ -133,7 +133,11 @@ const ObjectSpec& model_spec() {
               {.name = "context", .type = FieldType::integer, .doc = "Context length; 0: the model's own.",
                .default_value = 0, .minimum = 0},
               {.name = "max_sequences", .type = FieldType::integer,
-               .doc = "Messages served at once by this model.", .default_value = 1, .minimum = 1, .maximum = 64},
+               .doc = "Generations this model serves at once, batched so that each step reads the weights once "
+                      "for all of them; each keeps a KV cache of `context` positions. A pipeline infers one "
+                      "message at a time, so the batch fills from pipelines that share the model. A request "
+                      "reuses the cached prompt prefix (the system prompt) of a finished one.",
+               .default_value = 1, .minimum = 1, .maximum = 64},
               {.name = "weights", .type = FieldType::string,
                .doc = "q8_0: int8 weights (other types requantized at load); f32: reference precision.",
                .default_value = "q8_0", .enum_values = {"q8_0", "f32"}},
