@@ -128,6 +128,10 @@ Result<void> MqttBus::configure_client() {
     if (options_.insecure) {
       spdlog::warn("mqtt bus={} insecure=true: the broker's certificate is NOT checked; use only in tests",
                    options_.name);
+      // tls_insecure_set alone only skips the host name check; SSL_VERIFY_NONE skips the
+      // chain check as well, as documented: a broker with a self-signed certificate and no
+      // CA at hand can be reached.
+      mosquitto_tls_opts_set(client_, 0 /* SSL_VERIFY_NONE */, nullptr, nullptr);
       mosquitto_tls_insecure_set(client_, true);
     }
   }

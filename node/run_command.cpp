@@ -67,8 +67,9 @@ int run(const std::string& config_path) {
   }
   auto started = (*node)->start();
   if (!started) {
-    std::fprintf(stderr, "edgenode: %s\n", started.error().message.c_str());
     (*node)->stop();
+    // Last, so the reason is the final line and not buried under the stop's own notes.
+    std::fprintf(stderr, "edgenode: %s\n", started.error().message.c_str());
     return started.error().kind == ErrorKind::bad_input ? kExitBadInput : kExitInternal;
   }
   const auto& settings = (*node)->settings();

@@ -19,11 +19,10 @@ namespace edgenode::testing {
 
 class MqttProbe {
  public:
-  MqttProbe(const std::string& url, const std::vector<std::string>& filters, int qos = 2) {
-    bus::MqttOptions options;
-    options.name = "probe";
-    options.url = url;
-    options.client_id = "probe-" + std::to_string(::getpid());
+  MqttProbe(const std::string& url, const std::vector<std::string>& filters, int qos = 2)
+      : MqttProbe(default_options(url), filters, qos) {}
+  // With TLS files, credentials or a persistent session set in `options`.
+  MqttProbe(bus::MqttOptions options, const std::vector<std::string>& filters, int qos = 2) {
     auto created = bus::MqttBus::create(options);
     EXPECT_TRUE(created.ok()) << created.error().message;
     bus_ = std::move(created).value();
@@ -48,6 +47,20 @@ class MqttProbe {
     EXPECT_TRUE(token.ok()) << token.error().message;
   }
 
+  static bus::MqttOptions default_options(const std::string& url) {
+    bus::MqttOptions options;
+    options.name = "probe";
+    options.url = url;
+    options.client_id = "probe-" + std::to_string(::getpid());
+    return options;
+  }
+
+  // Every message received so far, in arrival order.
+  std::vector<bus::Message> messages() {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+
   using Match = std::function<bool(const bus::Message&)>;
   // The first message (in arrival order) that matches, waiting up to `timeout`.
   std::optional<bus::Message> wait_for(const Match& match, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
@@ -63,6 +76,12 @@ class MqttProbe {
       return false;
     });
     return found;
+  }
+  // Waits until `done` holds for the messages received so far (in arrival order).
+  bool wait_until(const std::function<bool(const std::vector<bus::Message>&)>& done,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::unique_lock lock(mutex_);
+    return arrived_.wait_for(lock, timeout, [&] { return done(messages_); });
   }
   // Waits until `count` messages match; returns them in arrival order.
   std::vector<bus::Message> wait_count(const Match& match, size_t count,

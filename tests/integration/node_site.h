@@ -1,0 +1,56 @@
+// A site for one `edgenode run` test: a node config written the way a technician writes
+// it (a relay pipeline in/<device> → out/<device>, QoS 1), the node process, and the
+// wait for its retained `online` status.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "mqtt_probe.h"
+#include "node_process.h"
+
+namespace edgenode::testing {
+
+// `node_fields` and `bus_fields` are YAML flow-mapping entries added to `node:` and to
+// its `mqtt:` bus, e.g. `journal: /tmp/j.db` or `ca_file: /tmp/ca.crt`.
+inline std::string write_relay_config(const std::filesystem::path& dir, const std::string& id, const std::string& url,
+                                      const std::string& bus_fields, const std::string& node_fields = {}) {
+  std::ostringstream y;
+  y << "node:\n  id: " << id << "\n"
+    << "  bus: {mqtt: {url: \"" << url << "\", client_id: " << id << "-node"
+    << (bus_fields.empty() ? "" : ", " + bus_fields) << "}}\n"
+    << "  telemetry: {interval: 200ms}\n";
+  if (!node_fields.empty()) y << "  " << node_fields << "\n";
+  y << "pipelines:\n"
+       "  - name: relay\n"
+       "    input: {topics: [\"in/+\"], qos: 1, format: json}\n"
+       "    post: [{set: {field: seq, expr: \"payload.seq\"}}, {set: {field: device, expr: \"topic_levels[1]\"}}]\n"
+       "    output: {topic: \"out/{{ topic_levels[1] }}\", qos: 1}\n";
+  const auto path = dir / (id + ".yaml");
+  std::ofstream(path) << y.str();
+  return path.string();
+}
+
+// The node's retained status once it says `online`; nullopt after `timeout`.
+inline std::optional<bus::Message> wait_online(MqttProbe& probe, const std::string& id,
+                                               std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  const std::string topic = "edgenode/" + id + "/status";
+  return probe.wait_for(
+      [&](const bus::Message& m) { return m.topic == topic && m.payload.find("\"online\"") != std::string::npos; },
+      timeout);
+}
+
+// The lines of a log that start with `prefix` (the CLI's own messages start "edgenode: ").
+inline std::vector<std::string> lines_starting_with(const std::string& log, const std::string& prefix) {
+  std::vector<std::string> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace edgenode::testing
