@@ -18,6 +18,10 @@ Result<std::string> render_with_template(const Template& chat_template, const Js
 
 }  // namespace
 
+Result<Template> compile_chat_template(std::string_view source) {
+  return Template::compile(source, Limits{}, Whitespace{.trim_blocks = true, .lstrip_blocks = true});
+}
+
 Result<std::string> render_chat(const Template& chat_template, const nlohmann::json& messages,
                                 bool add_generation_prompt, const std::string& bos_token,
                                 const std::string& eos_token) {

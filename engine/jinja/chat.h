@@ -11,6 +11,10 @@
 
 namespace edgenode::engine::jinja {
 
+// A model's chat template compiled as transformers and @huggingface/jinja compile one:
+// trim_blocks and lstrip_blocks on.
+Result<Template> compile_chat_template(std::string_view source);
+
 // messages: [{"role": ..., "content": ...}, ...]. bos_token/eos_token are bound as the model
 // defines them; an empty string binds null (as Qwen's tokenizer_config has bos_token null).
 Result<std::string> render_chat(const Template& chat_template, const nlohmann::json& messages,

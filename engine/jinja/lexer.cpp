@@ -14,7 +14,7 @@ bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) |
 
 class Lexer {
  public:
-  explicit Lexer(std::string_view source) : src_(source) {}
+  Lexer(std::string_view source, Whitespace whitespace) : src_(source), whitespace_(whitespace) {}
 
   std::vector<Token> run() {
     // As Jinja's default (keep_trailing_newline=False): one trailing newline is dropped.
@@ -27,9 +27,9 @@ class Lexer {
         break;
       }
       bool strip_before = open + 2 < src_.size() && src_[open + 2] == '-';
-      emit_text(src_.substr(i_, open - i_), strip_before);
-      advance_to(open);
       char kind = src_[open + 1];
+      emit_text(src_.substr(i_, text_end_before_tag(open, kind != '{') - i_), strip_before);
+      advance_to(open);
       if (kind == '#') {
         lex_comment();
       } else {
@@ -46,6 +46,25 @@ class Lexer {
       if (src_[k] == '{' && (src_[k + 1] == '{' || src_[k + 1] == '%' || src_[k + 1] == '#')) return k;
     }
     return std::string_view::npos;
+  }
+
+  // Where the text before the tag at `open` ends: with lstrip_blocks, a block tag that only
+  // spaces and tabs separate from the start of its line takes them away. The line starts
+  // after \n, \r, U+2028 or U+2029 (the line terminators of the reference renderer, which
+  // applies the rule to the source text).
+  size_t text_end_before_tag(size_t open, bool block_tag) const {
+    if (!whitespace_.lstrip_blocks || !block_tag) return open;
+    size_t k = open;
+    while (k > i_ && (src_[k - 1] == ' ' || src_[k - 1] == '\t')) --k;
+    const bool line_start = k == 0 || src_[k - 1] == '\n' || src_[k - 1] == '\r' ||
+                            (k >= 3 && src_.substr(k - 3, 2) == "\xE2\x80" &&
+                             (src_[k - 1] == '\xA8' || src_[k - 1] == '\xA9'));
+    return line_start ? k : open;
+  }
+
+  // With trim_blocks, the newline right after a block tag is not text.
+  void skip_newline_after_block() {
+    if (whitespace_.trim_blocks && i_ < src_.size() && src_[i_] == '\n') advance_to(i_ + 1);
   }
 
   void advance_to(size_t target) {
@@ -81,6 +100,7 @@ class Lexer {
     if (close == std::string_view::npos) error_at(start, "unterminated comment");
     strip_next_leading_ = close > i_ + 2 && src_[close - 1] == '-';
     advance_to(close + 2);
+    skip_newline_after_block();
   }
 
   void lex_tag(bool is_expr) {
@@ -101,6 +121,7 @@ class Lexer {
         tokens_.push_back({is_expr ? TokenKind::expr_close : TokenKind::stmt_close, "", pos_});
         advance_to(i_ + (strip ? 3 : 2));
         strip_next_leading_ = strip;
+        if (!is_expr) skip_newline_after_block();
         if (!is_expr && is_raw_block(first_token)) lex_raw_body(start);
         return;
       }
@@ -130,9 +151,10 @@ class Lexer {
         bool strip_after = k < src_.size() && src_[k] == '-';
         if (strip_after) ++k;
         if (src_.substr(k, 2) == "%}") {
-          emit_text(src_.substr(i_, open - i_), strip_before);
+          emit_text(src_.substr(i_, text_end_before_tag(open, true) - i_), strip_before);
           advance_to(k + 2);
           strip_next_leading_ = strip_after;
+          skip_newline_after_block();
           return;
         }
       }
@@ -236,6 +258,7 @@ class Lexer {
   }
 
   std::string_view src_;
+  Whitespace whitespace_;
   size_t i_ = 0;
   SourcePos pos_;
   bool strip_next_leading_ = false;
@@ -244,6 +267,8 @@ class Lexer {
 
 }  // namespace
 
-std::vector<Token> tokenize_template(std::string_view source) { return Lexer(source).run(); }
+std::vector<Token> tokenize_template(std::string_view source, Whitespace whitespace) {
+  return Lexer(source, whitespace).run();
+}
 
 }  // namespace edgenode::engine::jinja

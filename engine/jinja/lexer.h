@@ -1,11 +1,13 @@
 // Splits template source into tokens: raw text, tag delimiters and the expression tokens
-// inside tags. Whitespace control ({%- -%} {{- -}} {#- -#}) and comments are resolved here,
-// so the parser only sees text that will be printed.
+// inside tags. Whitespace control ({%- -%} {{- -}} {#- -#}, trim_blocks, lstrip_blocks) and
+// comments are resolved here, so the parser only sees text that will be printed.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "engine/jinja/template.h"
 
 namespace edgenode::engine::jinja {
 
@@ -35,6 +37,6 @@ struct Token {
 };
 
 // Throws TemplateError naming line:col on an unterminated tag, string or comment.
-std::vector<Token> tokenize_template(std::string_view source);
+std::vector<Token> tokenize_template(std::string_view source, Whitespace whitespace = {});
 
 }  // namespace edgenode::engine::jinja

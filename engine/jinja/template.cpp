@@ -21,10 +21,10 @@ Template::Template(Template&&) noexcept = default;
 Template& Template::operator=(Template&&) noexcept = default;
 Template::~Template() = default;
 
-Result<Template> Template::compile(std::string_view source, Limits limits) {
+Result<Template> Template::compile(std::string_view source, Limits limits, Whitespace whitespace) {
   try {
     auto program = std::make_unique<Program>();
-    program->body = parse_template(tokenize_template(source), kMaxParseDepth);
+    program->body = parse_template(tokenize_template(source, whitespace), kMaxParseDepth);
     program->limits = limits;
     return Template(std::move(program));
   } catch (const TemplateError& e) {

@@ -20,10 +20,17 @@ struct Limits {
   int max_recursion_depth = 64;
 };
 
+// Whitespace after and before block tags ({% %} and {# #}), as Jinja's Environment options
+// of the same names. Off for pipeline templates; chat templates turn both on (chat.h).
+struct Whitespace {
+  bool trim_blocks = false;    // drop the newline right after a block tag
+  bool lstrip_blocks = false;  // drop the spaces and tabs between a line start and a block tag
+};
+
 class Template {
  public:
   // Syntax errors name line and column within the template source.
-  static Result<Template> compile(std::string_view source, Limits limits = {});
+  static Result<Template> compile(std::string_view source, Limits limits = {}, Whitespace whitespace = {});
   Result<std::string> render(const nlohmann::json& context) const;
   // As above, keeping the context's key order (tojson prints dicts in insertion order).
   Result<std::string> render(const nlohmann::ordered_json& context) const;

@@ -14,7 +14,7 @@ Result<std::string> TransformerModel::render_chat(const std::vector<ChatMessage>
   for (const ChatMessage& m : messages) list.push_back({{"role", m.role}, {"content", m.content}});
   const std::string source = tokenizer_->chat_template();
   if (source.empty()) return jinja::render_plain_chat(list, add_generation_prompt);
-  auto compiled = jinja::Template::compile(source);
+  auto compiled = jinja::compile_chat_template(source);
   if (!compiled) return bad_input("chat template of " + info_.path + ": " + compiled.error().message);
   return jinja::render_chat(*compiled, list, add_generation_prompt, tokenizer_->bos_text(), tokenizer_->eos_text());
 }

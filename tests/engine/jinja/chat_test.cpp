@@ -23,6 +23,27 @@ TEST(JinjaChat, BindsMessagesGenerationPromptAndSpecialTokens) {
   EXPECT_EQ(*out, "<s><system>Be brief.</s><user>Hi</s>");
 }
 
+// Expected outputs are @huggingface/jinja 0.5.11's, which compiles with trim_blocks and
+// lstrip_blocks as transformers does.
+TEST(JinjaChat, ChatTemplatesTrimAndLstripBlocks) {
+  auto render_as_chat_template = [](const std::string& source) {
+    auto t = compile_chat_template(source);
+    if (!t.ok()) return "ERROR: " + t.error().message;
+    auto out = t->render(json::object());
+    return out.ok() ? *out : "ERROR: " + out.error().message;
+  };
+  EXPECT_EQ(render_as_chat_template("{% if true %}\nyes\n{% endif %}\nend"), "yes\nend");
+  EXPECT_EQ(render_as_chat_template("  {% if true %}yes{% endif %}"), "yes");
+  EXPECT_EQ(render_as_chat_template("a\n  {# c #}\nb"), "a\nb");
+  EXPECT_EQ(render_as_chat_template("  {{ 1 }}\n{{ 2 }}"), "  1\n2");  // expressions keep both
+  EXPECT_EQ(render_as_chat_template("x {% if true %}y{% endif %}"), "x y");  // not at a line start
+  EXPECT_EQ(render_as_chat_template("a\r\n\t{% if true %}b{% endif %}\r\nc"), "a\r\nb\r\nc");
+  // Pipeline templates keep Jinja's defaults.
+  auto plain = Template::compile("{% if true %}\nyes\n{% endif %}\n  {% if true %}z{% endif %}");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*plain->render(json::object()), "\nyes\n\n  z");
+}
+
 TEST(JinjaChat, EmptyBosBindsNull) {
   auto t = Template::compile("{{ bos_token is none }}|{{ bos_token }}|{{ eos_token }}");
   ASSERT_TRUE(t.ok());

@@ -22,7 +22,7 @@ TEST_P(TemplateFixture, RendersEveryCaseByteIdentical) {
   std::ifstream in(file);
   nlohmann::ordered_json fixture = nlohmann::ordered_json::parse(in);
 
-  auto compiled = Template::compile(fixture["template"].get<std::string>());
+  auto compiled = compile_chat_template(fixture["template"].get<std::string>());
   ASSERT_TRUE(compiled.ok()) << compiled.error().message;
   const auto& ctx = fixture["render_context"];
   std::string bos = ctx["bos_token"].is_string() ? ctx["bos_token"].get<std::string>() : "";
