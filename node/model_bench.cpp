@@ -67,10 +67,15 @@ void add_model_bench_command(CLI::App& model, int& exit_code) {
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> pick(0, m->tokenizer().n_vocab() - 1);
     std::vector<int32_t> prompt(opts->n_prompt);
-    for (int32_t& id : prompt) id = pick(rng);
 
     std::vector<double> pp, tg;
     for (int r = 0; r <= opts->repetitions; ++r) {
+      // A new prompt every run, starting with a token the previous one did not start with:
+      // the model reuses the KV cache of a prompt prefix it has seen, which would leave
+      // nothing to measure.
+      const int32_t previous_first = r == 0 ? -1 : prompt[0];
+      for (int32_t& id : prompt) id = pick(rng);
+      if (prompt[0] == previous_first) prompt[0] = (prompt[0] + 1) % m->tokenizer().n_vocab();
       auto run = run_once(*m, prompt, opts->n_gen);
       if (!run) {
         exit_code = report_error(run.error());
