@@ -48,6 +48,8 @@ run "kernels (Google Benchmark, short)" "$build/bench/kernels/bench_kernels" --b
 # bench_model reads the llama-bench path from LLAMA_BENCH.
 export LLAMA_BENCH=$llama_build/bin/llama-bench
 run "model: SmolLM2-135M-shaped Q8_0, 1 and 2 threads" "$build/bench/engine/bench_model" --threads 1,2 -r 3
+run "model: several generations served at once (same file, 2 threads)" "$build/bench/engine/bench_serve" \
+  "$build/bench-models/smollm2-135m-shaped-q8_0.gguf" --threads 2 --sequences 1,2,4,8
 
 tokenize_args=(--mb 1 --runs 3)
 [[ -x $llama_build/bin/llama-tokenize ]] && tokenize_args+=(--llama-tokenize "$llama_build/bin/llama-tokenize")
