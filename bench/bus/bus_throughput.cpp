@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "bus/journal.h"
 #include "bus/mqtt_bus.h"
 #include "bus/outbox_sender.h"
@@ -198,6 +201,10 @@ Row run_journal(const std::filesystem::path& dir, int count) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The table goes to stdout; the clients' log only to stderr and only errors, so their
+  // connects and disconnects (each client's stop logs one as a warning) stay out of it.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bench_bus"));
+  spdlog::set_level(spdlog::level::err);
   const int count = argc > 1 ? std::atoi(argv[1]) : 100000;
   auto broker = testing::MosquittoBroker::start();
   if (!broker.ok()) {
