@@ -336,9 +336,7 @@ Value Interpreter::eval_node(const Expr& e) {
     }
     case ExprKind::unary: {
       Value v = eval(*e.children[0]);
-      // As the reference renderer (JavaScript's !value): a list or dict is never "not",
-      // even when empty, although it is false in `if`.
-      if (e.name == "not") return Value(!v.truthy() && !v.is_array() && !v.is_object());
+      if (e.name == "not") return Value(!v.truthy());
       if (!v.is_number() && !v.is_bool()) fail("bad operand type for unary " + e.name + ": " + v.type_name());
       if (e.name == "+") return v.is_bool() ? Value(v.as_int()) : v;
       if (v.is_float()) return Value(-v.as_double());

@@ -37,9 +37,10 @@ TEST(JinjaSyntax, ComparisonsLogicAndMembership) {
   EXPECT_EQ(render("{{ not 1 }} {{ not 0 }} {{ 0 or 'x' }} {{ 'y' and 'z' }} {{ '' or [] }}"), "false true x z []");
   EXPECT_EQ(render("{{ 'b' in 'abc' }} {{ 2 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 3 not in [1] }}"), "true true true true");
   EXPECT_EQ(render("{{ 'x' in missing }}"), "false");
-  // Quirks of the reference renderer that chat templates can hit.
-  EXPECT_EQ(render("{{ not [] }} {{ not {} }} {{ not '' }} {{ 'T' if [] else 'F' }} {{ missing == none }}"),
-            "false false true F true");
+  // An empty list or dict is false for `not` as for `if`; none == undefined holds, as with the
+  // reference renderer's loose equality.
+  EXPECT_EQ(render("{{ not [] }} {{ not {} }} {{ not [0] }} {{ not '' }} {{ 'T' if [] else 'F' }} {{ missing == none }}"),
+            "true true false true F true");
 }
 
 TEST(JinjaSyntax, IfElifElseAndTernary) {
