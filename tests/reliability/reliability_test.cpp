@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "integration/node_process.h"
+#include "reliability/broker_persistence.h"
 #include "reliability/stream_clients.h"
 #include "support/mosquitto_broker.h"
 
@@ -40,20 +41,6 @@ std::unique_ptr<MosquittoBroker> start_broker(bool persistence, bool save_every_
   auto broker = MosquittoBroker::start(options);
   EXPECT_TRUE(broker.ok()) << broker.error().message;
   return broker.ok() ? std::move(broker).value() : nullptr;
-}
-
-// Waits until the broker's persistence file was saved after `since` (it saves every
-// second), so the sessions of the clients connected before `since` survive a kill -9.
-bool wait_for_broker_save(const MosquittoBroker& broker, fs::file_time_type since) {
-  const fs::path store = broker.dir() / "persistence" / "mosquitto.db";
-  const auto until = std::chrono::steady_clock::now() + seconds(10);
-  while (std::chrono::steady_clock::now() < until) {
-    std::error_code error;
-    const auto saved = fs::last_write_time(store, error);
-    if (!error && saved > since) return true;
-    std::this_thread::sleep_for(milliseconds(20));  // a file's mtime has no change event to wait on
-  }
-  return false;
 }
 
 // Waits for the node's telemetry (its subscriptions are in place by then); `from` skips
