@@ -88,7 +88,7 @@ Result<Matrix> WeightLoader::matrix(const std::string& name, int rows, int cols)
     converted_types_.emplace_back(type_name(t.type));
   if (runs_q8) {
     const int nblocks = cols / kQ8BlockSize;
-    auto* blocks = reinterpret_cast<Q8Block*>(allocate(static_cast<size_t>(rows) * nblocks * sizeof(Q8Block)));
+    Q8Block* blocks = requantized_storage_.emplace_back(static_cast<size_t>(rows) * nblocks).data();
     const auto& k = kernels::best();
     for (int r = 0; r < rows; ++r) k.quantize_row_q8(values->data() + static_cast<size_t>(r) * cols, blocks + static_cast<size_t>(r) * nblocks, cols);
     m.q8 = blocks;
@@ -117,6 +117,33 @@ Result<const float*> WeightLoader::vector(const std::string& name, int n) {
   auto* floats = reinterpret_cast<float*>(allocate(values->size() * sizeof(float)));
   std::memcpy(floats, values->data(), values->size() * sizeof(float));
   return static_cast<const float*>(floats);
+}
+
+Result<void> WeightLoader::place_q8_matrices(ModelWeights& w) {
+  std::vector<Matrix*> order;
+  for (LayerWeights& l : w.layers)
+    for (Matrix* m : {&l.attn.wq, &l.attn.wk, &l.attn.wv, &l.attn.wqkv, &l.attn.wo, &l.ffn.gate, &l.ffn.up,
+                      &l.ffn.gate_up, &l.ffn.down})
+      order.push_back(m);
+  order.push_back(&w.output);
+  std::erase_if(order, [](const Matrix* m) { return !m->present() || !m->q8; });
+  if (order.empty()) return {};
+
+  // Each matrix starts on a cache line, so no line holds the end of one and the start of the next.
+  constexpr size_t kLine = 64;
+  auto padded = [](uint64_t bytes) { return (bytes + kLine - 1) / kLine * kLine; };
+  uint64_t total = 0;
+  for (const Matrix* m : order) total += padded(m->bytes());
+  w.q8_memory = kernels::HugePageBuffer::allocate(total);
+  if (!w.q8_memory.data()) return internal_error("cannot allocate " + std::to_string(total) + " bytes for the weights");
+  uint8_t* at = w.q8_memory.data();
+  for (Matrix* m : order) {
+    std::memcpy(at, m->q8, m->bytes());
+    m->q8 = reinterpret_cast<const Q8Block*>(at);
+    at += padded(m->bytes());
+  }
+  requantized_storage_.clear();
+  return {};
 }
 
 Result<const float*> WeightLoader::optional_vector(const std::string& name, int n) {

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "engine/engine.h"
 #include "engine/gguf/gguf.h"
+#include "kernels/huge_pages.h"
 #include "kernels/kernels.h"
 
 namespace edgenode::engine {
@@ -74,6 +75,10 @@ struct ModelWeights {
   const float* rope_freqs = nullptr;  // (n_rot/2) frequency divisors (Llama 3), may be null
 
   uint64_t matrix_bytes() const;      // bytes of all matrices: what one decode step reads
+
+  // The Q8_0 matrices, in the order a decode step reads them, in huge pages (see
+  // WeightLoader::place_q8_matrices).
+  kernels::HugePageBuffer q8_memory;
 };
 
 // Turns GGUF tensors into Matrix/vector views, converting where needed and owning the
@@ -90,6 +95,12 @@ class WeightLoader {
   Result<const float*> optional_vector(const std::string& name, int n);
   Result<Embedding> embedding(const std::string& name, int cols);
 
+  // Copies every Q8_0 matrix of w into w.q8_memory, one after another in the order a decode
+  // step reads them, and points the matrices there: each token then streams one contiguous
+  // range of huge pages instead of 4 KB pages of the file mapping scattered in file order.
+  // Call once all matrices are loaded; the loader's own requantized copies are released.
+  Result<void> place_q8_matrices(ModelWeights& w);
+
   int requantized_count() const { return requantized_; }
   int kept_f32_count() const { return kept_f32_; }
   std::vector<std::string> source_types_converted() const;
@@ -105,6 +116,7 @@ class WeightLoader {
   const GgufFile& file_;
   WeightMode mode_;
   std::deque<std::vector<uint8_t>> storage_;
+  std::deque<std::vector<kernels::Q8Block>> requantized_storage_;  // until place_q8_matrices
   int requantized_ = 0;
   int kept_f32_ = 0;
   std::vector<std::string> converted_types_;

@@ -76,7 +76,8 @@ Result<void> load_standard_tensors(WeightLoader& loader, const HParams& hp, cons
     }
   }
 #undef EDGENODE_LOAD
-  return {};
+  // Every architecture's matrices are all loaded here: lay them out for the decode step.
+  return loader.place_q8_matrices(w);
 }
 
 }  // namespace edgenode::engine
