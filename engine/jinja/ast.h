@@ -53,6 +53,7 @@ enum class StmtKind {
   set,        // targets (or targets[0].attr) = exprs[0]
   set_block,  // {% set targets[0] %}bodies[0]{% endset %}
   macro,      // name(targets with defaults exprs[i] or null): bodies[0]
+  call_block,  // {% call(targets with defaults exprs[i] or null) exprs.back() %}: bodies[0] is caller()
   filter_block,  // {% filter exprs[0] %}: exprs[0] is a filter node applied to bodies[0]
   break_,
   continue_,

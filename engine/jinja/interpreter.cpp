@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <optional>
+#include <utility>
 
 #include "engine/jinja/builtins.h"
 #include "engine/jinja/error.h"
@@ -130,6 +132,7 @@ void Interpreter::exec(const Stmt& s) {
       case StmtKind::set: return exec_set(s);
       case StmtKind::set_block: assign(s.targets[0], Value(capture(s.bodies[0]))); return;
       case StmtKind::macro: return define_macro(s);
+      case StmtKind::call_block: return exec_call_block(s);
       case StmtKind::filter_block: {
         Value body(capture(s.bodies[0]));
         const Expr& filter = *s.exprs[0];
@@ -238,12 +241,9 @@ void Interpreter::define_macro(const Stmt& s) {
   }));
 }
 
-Value Interpreter::call_macro(const Stmt& s, CallArgs& args) {
-  if (macro_depth_ >= limits_.max_recursion_depth) {
-    fail("macro recursion deeper than " + std::to_string(limits_.max_recursion_depth));
-  }
+Interpreter::Frame Interpreter::bind_arguments(const Stmt& s, const std::string& what, CallArgs& args) {
   if (args.positional.size() > s.targets.size()) {
-    fail("macro '" + s.text + "' takes " + std::to_string(s.targets.size()) + " arguments, got " +
+    fail(what + " takes " + std::to_string(s.targets.size()) + " arguments, got " +
          std::to_string(args.positional.size()));
   }
   Frame frame;
@@ -251,20 +251,34 @@ Value Interpreter::call_macro(const Stmt& s, CallArgs& args) {
   for (auto& [key, value] : args.keyword) {
     bool known = false;
     for (const std::string& param : s.targets) known = known || param == key;
-    if (!known) fail("macro '" + s.text + "' has no argument '" + key + "'");
+    if (!known) fail(what + " has no argument '" + key + "'");
     frame[key] = value;
   }
+  return frame;
+}
+
+void Interpreter::bind_defaults(const Stmt& s) {
+  for (size_t i = 0; i < s.targets.size(); ++i) {
+    if (frames_.back().count(s.targets[i]) == 0) {
+      assign(s.targets[i], s.exprs[i] ? eval(*s.exprs[i]) : Value());
+    }
+  }
+}
+
+Value Interpreter::call_macro(const Stmt& s, CallArgs& args) {
+  if (macro_depth_ >= limits_.max_recursion_depth) {
+    fail("macro recursion deeper than " + std::to_string(limits_.max_recursion_depth));
+  }
+  Frame frame = bind_arguments(s, "macro '" + s.text + "'", args);
+  // Called from a call block: the macro sees that block as caller().
+  if (!pending_caller_.is_undefined()) frame["caller"] = std::exchange(pending_caller_, Value());
   size_t saved_base = scope_base_;
   frames_.push_back(std::move(frame));
   scope_base_ = frames_.size() - 1;
   ++macro_depth_;
   std::string result;
   try {
-    for (size_t i = 0; i < s.targets.size(); ++i) {
-      if (frames_.back().count(s.targets[i]) == 0) {
-        assign(s.targets[i], s.exprs[i] ? eval(*s.exprs[i]) : Value());
-      }
-    }
+    bind_defaults(s);
     result = capture(s.bodies[0]);
   } catch (...) {
     --macro_depth_;
@@ -275,6 +289,63 @@ Value Interpreter::call_macro(const Stmt& s, CallArgs& args) {
   --macro_depth_;
   frames_.resize(scope_base_);
   scope_base_ = saved_base;
+  signal_ = LoopSignal::none;
+  return Value(std::move(result));
+}
+
+void Interpreter::exec_call_block(const Stmt& s) {
+  const Expr& call = *s.exprs.back();
+  Value callee = eval(*call.children[0]);
+  if (!callee.is_callable()) fail("a call block needs a macro, got " + callee.type_name());
+  CallArgs args = eval_args(call, 1);
+  const Stmt* block = &s;
+  const size_t site_depth = frames_.size();
+  const size_t site_base = scope_base_;
+  pending_caller_ = Value::function("caller", [block, site_depth, site_base](Interpreter& in, CallArgs& caller_args) {
+    return in.call_caller(*block, site_depth, site_base, caller_args);
+  });
+  Value result;
+  try {
+    result = callee.as_function()(*this, args);
+  } catch (...) {
+    pending_caller_ = Value();
+    throw;
+  }
+  pending_caller_ = Value();
+  check_size(result);
+  write(result.str());
+}
+
+Value Interpreter::call_caller(const Stmt& s, size_t site_depth, size_t site_base, CallArgs& args) {
+  // A caller kept past its call block (in a namespace, say) has no scope left to run in.
+  if (site_depth > frames_.size() || site_base > site_depth) fail("caller() used outside its call block");
+  if (macro_depth_ >= limits_.max_recursion_depth) {
+    fail("macro recursion deeper than " + std::to_string(limits_.max_recursion_depth));
+  }
+  Frame frame = bind_arguments(s, "caller()", args);
+  // The macro's frames are set aside while the block body runs in the block's own scope.
+  std::vector<Frame> macro_frames(std::make_move_iterator(frames_.begin() + static_cast<std::ptrdiff_t>(site_depth)),
+                                  std::make_move_iterator(frames_.end()));
+  frames_.resize(site_depth);
+  const size_t saved_base = scope_base_;
+  frames_.push_back(std::move(frame));
+  scope_base_ = site_base;
+  ++macro_depth_;
+  auto restore = [&] {
+    --macro_depth_;
+    frames_.resize(site_depth);
+    for (Frame& f : macro_frames) frames_.push_back(std::move(f));
+    scope_base_ = saved_base;
+  };
+  std::string result;
+  try {
+    bind_defaults(s);
+    result = capture(s.bodies[0]);
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
   signal_ = LoopSignal::none;
   return Value(std::move(result));
 }

@@ -37,6 +37,14 @@ class Interpreter {
   void exec_set(const Stmt& s);
   void define_macro(const Stmt& s);
   Value call_macro(const Stmt& s, CallArgs& args);
+  void exec_call_block(const Stmt& s);
+  // caller() of a call block: its body in the scope of the block (frames below site_depth).
+  Value call_caller(const Stmt& s, size_t site_depth, size_t site_base, CallArgs& args);
+  // A frame binding the arguments to the parameters of a macro or call block; `what` names it
+  // in errors.
+  Frame bind_arguments(const Stmt& s, const std::string& what, CallArgs& args);
+  // Evaluates the defaults of the parameters the arguments left unset, into the top frame.
+  void bind_defaults(const Stmt& s);
   std::string capture(const Body& body);
   void write(const std::string& text);
 
@@ -57,6 +65,7 @@ class Interpreter {
   std::string* out_ = nullptr;
   size_t iterations_ = 0;
   int macro_depth_ = 0;
+  Value pending_caller_;        // caller() for the macro a call block is about to call
   int eval_depth_ = 0;
   enum class LoopSignal { none, break_, continue_ } signal_ = LoopSignal::none;
 };

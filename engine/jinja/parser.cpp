@@ -155,6 +155,7 @@ class Parser {
     if (name == "for") return out.push_back(parse_for(tag.pos));
     if (name == "set") return out.push_back(parse_set(tag.pos));
     if (name == "macro") return out.push_back(parse_macro(tag.pos));
+    if (name == "call") return out.push_back(parse_call_block(tag.pos));
     if (name == "filter") return out.push_back(parse_filter_block(tag.pos));
     if (name == "break" || name == "continue") {
       expect_stmt_close();
@@ -251,19 +252,38 @@ class Parser {
     return s;
   }
 
-  StmtPtr parse_macro(SourcePos pos) {
-    auto s = make_stmt(StmtKind::macro, pos);
-    s->text = expect_name();
+  // "(a, b=default, ...)": names into s.targets, defaults (or null) into s.exprs.
+  void parse_parameters(Stmt& s) {
     expect_op("(");
     while (!at_op(")")) {
-      s->targets.push_back(expect_name());
-      s->exprs.push_back(accept_op("=") ? parse_expression() : nullptr);
+      s.targets.push_back(expect_name());
+      s.exprs.push_back(accept_op("=") ? parse_expression() : nullptr);
       if (!accept_op(",")) break;
     }
     expect_op(")");
+  }
+
+  StmtPtr parse_macro(SourcePos pos) {
+    auto s = make_stmt(StmtKind::macro, pos);
+    s->text = expect_name();
+    parse_parameters(*s);
     expect_stmt_close();
     s->bodies.push_back(parse_body({"endmacro"}));
     consume_tag("endmacro");
+    expect_stmt_close();
+    return s;
+  }
+
+  // {% call m(args) %}...{% endcall %} or {% call(params) m(args) %}...{% endcall %}
+  StmtPtr parse_call_block(SourcePos pos) {
+    auto s = make_stmt(StmtKind::call_block, pos);
+    if (at_op("(")) parse_parameters(*s);
+    ExprPtr call = parse_expression();
+    if (call->kind != ExprKind::call) error_at(pos, "a call block needs a macro call, as in {% call m(x) %}");
+    s->exprs.push_back(std::move(call));
+    expect_stmt_close();
+    s->bodies.push_back(parse_body({"endcall"}));
+    consume_tag("endcall");
     expect_stmt_close();
     return s;
   }

@@ -37,6 +37,13 @@ TEST(JinjaLimits, MacroRecursionDepth) {
   EXPECT_NE(out.find("macro recursion deeper than 64"), std::string::npos) << out;
 }
 
+TEST(JinjaLimits, CallBlockRecursionDepth) {
+  std::string out = render("{% macro f() %}{% call f() %}x{% endcall %}{% endmacro %}{{ f() }}");
+  EXPECT_NE(out.find("macro recursion deeper than 64"), std::string::npos) << out;
+  out = render("{% macro f() %}{{ caller() }}{% endmacro %}{% macro g() %}{% call f() %}{{ g() }}{% endcall %}{% endmacro %}{{ g() }}");
+  EXPECT_NE(out.find("macro recursion deeper than 64"), std::string::npos) << out;
+}
+
 TEST(JinjaLimits, ParserNestingDepth) {
   std::string deep(100000, '(');
   std::string out = render("{{ " + deep + "1 }}");

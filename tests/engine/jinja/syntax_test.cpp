@@ -91,6 +91,41 @@ TEST(JinjaSyntax, MacrosWithDefaultsAndKeywords) {
             "ERROR: template error at 1:42: macro 'm' takes 1 arguments, got 2");
 }
 
+// Expected outputs are @huggingface/jinja 0.5.11's.
+TEST(JinjaSyntax, CallBlocks) {
+  const nlohmann::json ctx = {{"xs", {1, 2, 3}},
+                              {"messages", {{{"role", "user"}, {"content", "hi"}}, {{"role", "assistant"}, {"content", "yo"}}}},
+                              {"name", "N"}};
+  // caller() renders the block in the scope of the call (the loop variables here).
+  EXPECT_EQ(render("{% macro wrap(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}"
+                   "{% for x in xs %}{% call wrap('b') %}{{ x }}-{{ loop.index }}{% endcall %}{% endfor %}",
+                   ctx),
+            "<b>1-1</b><b>2-2</b><b>3-3</b>");
+  // Arguments of caller(), with defaults and keywords.
+  EXPECT_EQ(render("{% macro each(items) %}{% for i in items %}{{ caller(i, loop.index) }}{% endfor %}{% endmacro %}"
+                   "{% call(item, n) each(messages) %}[{{ n }}:{{ item.role }}={{ item.content }}]{% endcall %}",
+                   ctx),
+            "[1:user=hi][2:assistant=yo]");
+  EXPECT_EQ(render("{% macro d() %}{{ caller() }}|{{ caller(7) }}|{{ caller(b=2) }}{% endmacro %}"
+                   "{% call(a=1, b=0) d() %}{{ a }}{{ b }}{% endcall %}"),
+            "10|70|12");
+  // Nested call blocks; the block does not see the macro's locals, and its sets stay inside.
+  EXPECT_EQ(render("{% macro outer() %}({{ caller() }}){% endmacro %}{% macro inner() %}[{{ caller() }}]{% endmacro %}"
+                   "{% call outer() %}{% call inner() %}{{ name }}{% endcall %}{% endcall %}",
+                   ctx),
+            "([N])");
+  EXPECT_EQ(render("{% macro m(x) %}{% set local = 'L' %}{{ x }}{{ caller() }}{% endmacro %}"
+                   "{% macro host() %}{% set hv = 'H' %}{% call m(1) %}{{ hv }}{{ local }}{% endcall %}{% endmacro %}{{ host() }}"),
+            "1H");
+  EXPECT_EQ(render("{% macro twice() %}{{ caller() }}{{ caller() }}{% endmacro %}"
+                   "{% call twice() %}{% set y = 1 %}a{{ y }}{% endcall %}{{ y }}"),
+            "a1a1");
+  EXPECT_EQ(render("{% macro m() %}{{ caller is defined }}{% endmacro %}{{ m() }}{% call m() %}x{% endcall %}"),
+            "falsetrue");
+  EXPECT_EQ(render("{% call 'text' %}x{% endcall %}"),
+            "ERROR: template syntax error at 1:4: a call block needs a macro call, as in {% call m(x) %}");
+}
+
 TEST(JinjaSyntax, WhitespaceControlAndComments) {
   EXPECT_EQ(render("a  {%- if true -%}  b  {%- endif -%}  c"), "abc");
   EXPECT_EQ(render("a \n{{- 'x' -}}\n b"), "axb");
