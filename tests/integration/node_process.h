@@ -41,6 +41,9 @@ class NodeProcess {
     }
   }
 
+  // Sends `signal` without waiting (SIGHUP: reload the config).
+  void signal(int signal) { ::kill(pid_, signal); }
+
   // Sends `signal` and waits up to `timeout` for the exit; returns the exit code, or -1
   // when it did not exit normally in time.
   int stop(int signal, std::chrono::milliseconds timeout) {
