@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "bus/codec.h"
+#include "bus/mqtt_options.h"
 #include "pipeline/output_stage.h"
 
 namespace edgenode::pipeline {
@@ -68,6 +69,38 @@ void fill_names(LoadedConfig& config) {
   for (const auto& m : config.node.models) config.names.models.insert(m.name);
 }
 
+// The JSON pointer of a field of an MQTT bus's settings.
+std::string mqtt_pointer(const BusSettings& bus, const std::string& field) {
+  return (bus.name == kDefaultBusName ? "/node/bus/mqtt/" : "/node/buses/" + bus.name + "/mqtt/") + field;
+}
+
+// What the MQTT bus would refuse at start, reported with its position instead: a url that
+// is not mqtt:// or mqtts://, TLS files with a plain url, a client certificate without its
+// key or the reverse, a reconnect_min above reconnect_max.
+void check_mqtt_buses(LoadedConfig& config) {
+  for (const auto& bus : config.node.buses) {
+    if (!bus.mqtt || bus.mqtt->url.empty()) continue;  // no url: reported already
+    const MqttSettings& m = *bus.mqtt;
+    auto at = [&](const std::string& field) { return config.tree.pos(mqtt_pointer(bus, field)); };
+    const auto address = bus::parse_mqtt_url(m.url);
+    if (!address) {
+      config.diagnostics.error(at("url"), address.error().message);
+    } else if (!address->tls) {
+      for (const auto& [field, file] : {std::pair{"ca_file", &m.ca_file}, std::pair{"cert_file", &m.cert_file},
+                                        std::pair{"key_file", &m.key_file}}) {
+        if (!file->empty()) config.diagnostics.error(at(field), std::string(field) + " is for TLS, but the url is not mqtts://");
+      }
+    }
+    if (m.cert_file.empty() != m.key_file.empty()) {
+      config.diagnostics.error(at(m.cert_file.empty() ? "key_file" : "cert_file"),
+                               "mutual TLS needs both cert_file and key_file");
+    }
+    if (m.reconnect_min_ms > m.reconnect_max_ms) {
+      config.diagnostics.error(at("reconnect_min"), "reconnect_min is above reconnect_max");
+    }
+  }
+}
+
 // The first line holding bytes that are not UTF-8, or 0. yaml-cpp passes such bytes
 // through, but config strings end up in JSON (schemas, names), which must be UTF-8.
 int first_line_not_utf8(const std::string& text) {
@@ -107,6 +140,7 @@ LoadedConfig load_config_text(const std::string& text, const std::string& name, 
   reader.read(root, config_spec(), "", config.tree);
   check_names(config);
   fill_names(config);
+  check_mqtt_buses(config);
   return config;
 }
 
@@ -151,6 +185,17 @@ void add_config_warnings(LoadedConfig& config) {
       const std::string pointer = bus.name == kDefaultBusName ? "/node/bus/mqtt/insecure"
                                                               : "/node/buses/" + bus.name + "/mqtt/insecure";
       config.diagnostics.warning(config.tree.pos(pointer), "bus '" + bus.name + "' does not verify the broker's certificate");
+    }
+  }
+  for (const auto& bus : config.node.buses) {
+    if (!bus.mqtt) continue;
+    for (const auto& [field, file] : {std::pair{"ca_file", &bus.mqtt->ca_file}, std::pair{"cert_file", &bus.mqtt->cert_file},
+                                      std::pair{"key_file", &bus.mqtt->key_file}}) {
+      std::error_code ec;
+      if (!file->empty() && !std::filesystem::is_regular_file(*file, ec)) {
+        config.diagnostics.warning(config.tree.pos(mqtt_pointer(bus, field)),
+                                   std::string(field) + " '" + *file + "' not found (run will refuse to start without it)");
+      }
     }
   }
   for (const auto& model : config.node.models) {

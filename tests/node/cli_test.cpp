@@ -112,6 +112,49 @@ TEST(Cli, CheckPrintsEveryErrorAndRunRefuses) {
   fs::remove(path);
 }
 
+// What the MQTT bus would refuse at start is a `check` error with its position, so a
+// config that checks clean does not fail later at `run`.
+TEST(Cli, CheckFindsWhatTheBrokerConnectionWouldRefuse) {
+  const std::string path = write_temp("buses.yaml", R"(node:
+  id: b
+  bus: {mqtt: {url: "mqtt//site:1883"}}
+  buses:
+    plain: {mqtt: {url: "mqtt://up:1883", ca_file: /etc/ca.crt}}
+    half: {mqtt: {url: "mqtts://up:8883", key_file: /etc/client.key}}
+    slow: {mqtt: {url: "mqtt://up:1883", reconnect_min: 5s, reconnect_max: 1s}}
+pipelines:
+  - name: p
+    input: {topics: [a]}
+    output: {topic: b}
+)");
+  const auto check = run_cli("check " + path);
+  EXPECT_EQ(check.exit_code, 1);
+  for (const std::string expected : {
+           ":3:21: MQTT url 'mqtt//site:1883' must start with mqtt:// or mqtts://",
+           ":5:52: ca_file is for TLS, but the url is not mqtts://",
+           ":6:53: mutual TLS needs both cert_file and key_file",
+           ":7:57: reconnect_min is above reconnect_max",
+       }) {
+    EXPECT_NE(check.err.find(path + expected), std::string::npos) << expected << "\n" << check.err;
+  }
+
+  // Certificate files that are not there (yet) are a warning, as missing model files are.
+  const std::string elsewhere = write_temp("elsewhere.yaml", R"(node:
+  id: b
+  bus: {mqtt: {url: "mqtts://site:8883", ca_file: /nonexistent/ca.crt}}
+pipelines:
+  - name: p
+    input: {topics: [a]}
+    output: {topic: b}
+)");
+  const auto warned = run_cli("check " + elsewhere);
+  EXPECT_EQ(warned.exit_code, 0) << warned.err;
+  EXPECT_NE(warned.err.find(elsewhere + ":3:51: warning: ca_file '/nonexistent/ca.crt' not found"), std::string::npos)
+      << warned.err;
+  fs::remove(path);
+  fs::remove(elsewhere);
+}
+
 TEST(Cli, SchemaIsJsonAndMarkdownIsTheCommittedDoc) {
   const auto schema = run_cli("schema");
   ASSERT_EQ(schema.exit_code, 0);
