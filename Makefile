@@ -29,7 +29,7 @@ test-asan: deps
 
 # The concurrent parts under TSan (in build-tsan): buses, journal, outbox sender, runner,
 # the node process and the reliability suite.
-TSAN_TESTS ?= Journal|OutboxSender|MqttBus|ZmqBus|MqttAckTiming|Runner|NodeRun|Reliability
+TSAN_TESTS ?= Journal|OutboxSender|MqttBus|ZmqBus|MqttAckTiming|Runner|NodeRun|Reliability|Redelivery
 test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGENODE_SANITIZE=thread -DEDGENODE_BENCH=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target edgenode journal_test outbox_sender_test mqtt_bus_test zmq_bus_test \
