@@ -12,6 +12,7 @@
 
 #include "mqtt_probe.h"
 #include "node_process.h"
+#include "node_site.h"
 #include "support/mosquitto_broker.h"
 
 namespace edgenode::testing {
@@ -230,8 +231,13 @@ TEST(NodeRunRefusal, BadPasswordIsAClearError) {
                         << "\", username: node, password: Zq9-not-this}}\npipelines:\n"
                            "  - name: p\n    input: {topics: [a]}\n    output: {topic: b}\n";
   NodeProcess node({"run", config.string()}, ((*broker)->dir() / "node.log").string());
-  EXPECT_NE(node.wait_exit(std::chrono::seconds(15)), 0);
-  EXPECT_NE(node.log().find("bus 'default'"), std::string::npos) << node.log();
+  EXPECT_EQ(node.wait_exit(std::chrono::seconds(15)), 1) << node.log();
+  // The node's last line names the bus and the cause.
+  const auto lines = lines_starting_with(node.log(), "edgenode: ");
+  ASSERT_EQ(lines.size(), 1u) << node.log();
+  EXPECT_EQ(last_line(node.log()), lines[0]);
+  EXPECT_EQ(lines[0].rfind("edgenode: bus 'default': MQTT connection refused: ", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find("user name or password"), std::string::npos) << lines[0];
   EXPECT_EQ(node.log().find("Zq9-not-this"), std::string::npos) << "the password must never be printed";
 }
 

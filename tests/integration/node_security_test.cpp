@@ -71,7 +71,9 @@ std::string expect_refusal(const std::string& config, const fs::path& log) {
   EXPECT_EQ(code, 1) << "expected exit code 1 (a bus cannot start); -1 means a crash or a hang\n" << node.log();
   const auto lines = lines_starting_with(node.log(), "edgenode: ");
   EXPECT_EQ(lines.size(), 1u) << node.log();
-  return lines.empty() ? std::string() : lines.back();
+  if (lines.empty()) return {};
+  EXPECT_EQ(last_line(node.log()), lines.back()) << "the reason must be the last line\n" << node.log();
+  return lines.back();
 }
 
 TEST(NodeTls, ResultsFlowOverTls) {

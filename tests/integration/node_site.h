@@ -53,4 +53,14 @@ inline std::vector<std::string> lines_starting_with(const std::string& log, cons
   return out;
 }
 
+// The last non-empty line of a log.
+inline std::string last_line(const std::string& log) {
+  std::string last;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
 }  // namespace edgenode::testing
