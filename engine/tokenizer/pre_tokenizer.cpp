@@ -22,11 +22,15 @@ constexpr const char* kGpt4o =
     R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?)"
     R"(|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?)"
     R"(|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kDigits = R"(\p{N})";  // Digits(individual_digits = true)
+// Digits(individual_digits = true): the Rust tokenizers split on char::is_numeric (Nd, Nl,
+// No), so "½" and "①" are digits too; transformers.js uses JavaScript's ASCII-only \d.
+constexpr const char* kDigits = R"(\p{N})";
 
 // PCRE2's \s (with UCP) is Unicode White_Space plus U+180E MONGOLIAN VOWEL SEPARATOR, which
 // Unicode stopped counting as a space in 6.3; Hugging Face (Oniguruma), JavaScript and
-// llama.cpp treat it as an ordinary format character. Rewrites a pattern so that \s, \S and
+// llama.cpp treat it as an ordinary format character. (transformers.js differs from the Rust
+// tokenizers on two other characters, and we follow Rust: JavaScript's \s matches U+FEFF and
+// misses U+0085 NEXT LINE.) Rewrites a pattern so that \s, \S and
 // the "neither space, letter nor number" class agree with them.
 std::string with_unicode_white_space(std::string pattern) {
   auto replace_all = [&](std::string_view from, std::string_view to) {
