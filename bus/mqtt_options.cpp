@@ -16,6 +16,11 @@ Result<BrokerAddress> parse_mqtt_url(const std::string& url) {
   } else {
     return bad_input("MQTT url '" + url + "' must start with mqtt:// or mqtts://");
   }
+  // user:password@host would put the password in every log line that names the url, and
+  // this message does not repeat the url for the same reason.
+  if (rest.substr(0, rest.find('/')).find('@') != std::string_view::npos)
+    return bad_input("MQTT url must not hold a user name or password (user:password@host): give them as username "
+                     "and password or password_file");
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   std::string_view port_text;
   if (rest.starts_with("[")) {  // [::1]:1883

@@ -45,7 +45,7 @@ struct BrokerAddress {
 };
 
 // mqtt://host[:port] (default 1883) or mqtts://host[:port] (default 8883); IPv6
-// literals in brackets.
+// literals in brackets. Credentials in the url (user:password@) are refused.
 Result<BrokerAddress> parse_mqtt_url(const std::string& url);
 
 }  // namespace edgenode::bus

@@ -155,6 +155,25 @@ pipelines:
   fs::remove(elsewhere);
 }
 
+TEST(Cli, CredentialsInTheUrlAreRefusedWithoutPrintingThem) {
+  const std::string path = write_temp("userinfo.yaml", R"(node:
+  id: u
+  bus: {mqtt: {url: "mqtt://edge:Pw-in-the-url@site:1883"}}
+pipelines:
+  - name: p
+    input: {topics: [a]}
+    output: {topic: b}
+)");
+  const auto check = run_cli("check " + path);
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE(check.err.find(path + ":3:21: MQTT url must not hold a user name or password"), std::string::npos) << check.err;
+  const auto run = run_cli("run " + path);
+  EXPECT_EQ(run.exit_code, 2);
+  for (const auto& output : {check.out, check.err, run.out, run.err})
+    EXPECT_EQ(output.find("Pw-in-the-url"), std::string::npos) << output;
+  fs::remove(path);
+}
+
 TEST(Cli, SchemaIsJsonAndMarkdownIsTheCommittedDoc) {
   const auto schema = run_cli("schema");
   ASSERT_EQ(schema.exit_code, 0);
