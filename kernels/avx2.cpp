@@ -246,6 +246,7 @@ void silu_f32(float* x, int n) {
 }  // namespace
 
 const KernelTable kAvx2Table{Isa::avx2,     quantize_row_q8,   dot_q8,      matvec_q8, matmul_q8, dot_f32,
-                             dot_rows_f32, weighted_rows_f32, softmax_f32, silu_f32};
+                             dot_rows_f32, weighted_rows_f32, softmax_f32, silu_f32,
+                             nullptr,      nullptr,           nullptr};
 
 }  // namespace edgenode::kernels

@@ -5,6 +5,7 @@
 // the scalar table bit for bit.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -144,29 +145,36 @@ inline __m128 dot_4rows(const Q8Block* w, size_t row_stride, const Q8Block* x, i
   return acc;
 }
 
-// ---- matmul: weights repacked into 16-row panels, reused across many tokens ----
+// ---- panels: 16 rows interleaved so one vpdpbusd advances all of them ----
 
-constexpr int kPanelRows = 16;
+constexpr int kPanelRows = kQ8PanelRows;
 constexpr int kTokenTile = 8;
-// Below this many tokens the repacking, done per call, costs more than it saves: on the
-// SmolLM2-135M shape (576 columns) a decode step of 4 sequences spent 80 % of its time in
-// repack() with a threshold of 4, and took half the cycles per token with rows of four.
-constexpr int kMinTokensForPanels = 32;
+// Below this many tokens repacking row-major weights costs more than it saves (measured
+// crossover: 3-4); packed weights skip the repacking and use panels for every count.
+constexpr int kMinTokensForPanels = 4;
 
-// A panel holds, per block, eight vectors of 16 lanes: lane r of vector k is bytes 4k..4k+3
-// of row r (as unsigned w + 128), so one vpdpbusd against a broadcast of 4 activation bytes
-// advances all 16 rows at once and no horizontal sums are needed.
-struct alignas(64) Lanes {
-  uint32_t lane[kPanelRows];
-};
-struct Panel {
-  std::vector<Lanes> quants;    // [nblocks][8]
-  std::vector<float> scales;    // [nblocks][16]
+// A panel of 16 rows and nblocks blocks: first the quants, per block eight 64-byte vectors of
+// 16 lanes, lane r of vector k holding bytes 4k..4k+3 of row r as unsigned w + 128 (so one
+// vpdpbusd against a broadcast of 4 activation bytes advances all 16 rows and no horizontal
+// sums are needed); then the 16 fp16 row scales of every block. 544 bytes per block, as
+// many as the 16 Q8Blocks it replaces.
+constexpr size_t kPanelQuantBytes = 8 * 64;                      // per block
+constexpr size_t kPanelScaleBytes = kPanelRows * sizeof(uint16_t);  // per block
+constexpr size_t kPanelBlockBytes = kPanelQuantBytes + kPanelScaleBytes;
+static_assert(kPanelBlockBytes == kPanelRows * sizeof(Q8Block));
+
+struct PanelView {
+  const uint8_t* quants;    // [nblocks][8][64]
+  const uint16_t* scales;   // [nblocks][16]
 };
 
-// Transposes each block of 16 rows into the panel layout: an 8x8 dword transpose run on rows
-// 0-7 in the low halves and rows 8-15 in the high halves of eight registers at once.
-void repack(const Q8Block* w, size_t row_stride, int nblocks, Panel& p) {
+inline PanelView panel_at(const uint8_t* panel, int nblocks) {
+  return {panel, reinterpret_cast<const uint16_t*>(panel + static_cast<size_t>(nblocks) * kPanelQuantBytes)};
+}
+
+// Transposes 16 rows into one panel: an 8x8 dword transpose run on rows 0-7 in the low
+// halves and rows 8-15 in the high halves of eight registers at once.
+void repack(const Q8Block* w, size_t row_stride, int nblocks, uint8_t* quants, uint16_t* scales) {
   const __m512i flip = _mm512_set1_epi8(-128);
   // Qword indices picking 128-bit lanes [a.j, b.j, a.j+2, b.j+2] out of two registers a, b.
   const __m512i pick_low = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
@@ -188,16 +196,13 @@ void repack(const Q8Block* w, size_t row_stride, int nblocks, Panel& p) {
       s[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);  // dwords 2 | 6
       s[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);  // dwords 3 | 7
     }
-    Lanes* lanes = &p.quants[static_cast<size_t>(b) * 8];
+    uint8_t* q = quants + static_cast<size_t>(b) * kPanelQuantBytes;
     for (int k = 0; k < 4; ++k) {
-      _mm512_store_si512(lanes[k].lane, _mm512_xor_si512(_mm512_permutex2var_epi64(s[k], pick_low, s[4 + k]), flip));
-      _mm512_store_si512(lanes[k + 4].lane,
-                         _mm512_xor_si512(_mm512_permutex2var_epi64(s[k], pick_high, s[4 + k]), flip));
+      _mm512_storeu_si512(q + 64 * k, _mm512_xor_si512(_mm512_permutex2var_epi64(s[k], pick_low, s[4 + k]), flip));
+      _mm512_storeu_si512(q + 64 * (k + 4),
+                          _mm512_xor_si512(_mm512_permutex2var_epi64(s[k], pick_high, s[4 + k]), flip));
     }
-    alignas(32) uint16_t d[kPanelRows];
-    for (int i = 0; i < kPanelRows; ++i) d[i] = w[i * row_stride + b].d;
-    _mm512_storeu_ps(&p.scales[static_cast<size_t>(b) * kPanelRows],
-                     _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d))));
+    for (int i = 0; i < kPanelRows; ++i) scales[static_cast<size_t>(b) * kPanelRows + i] = w[i * row_stride + b].d;
   }
 }
 
@@ -207,49 +212,110 @@ struct TokenBlocks {
   std::vector<float> scale;
 };
 
-void prepare_tokens(const Q8Block* x, int count, TokenBlocks& tb) {
+// Scratch grows to the largest shape seen and is then reused: no allocation per call.
+const TokenBlocks& prepare_tokens(const Q8Block* x, int count) {
+  thread_local TokenBlocks tb;
+  if (tb.scale.size() < static_cast<size_t>(count)) {
+    tb.minus_bias.resize(count);
+    tb.scale.resize(count);
+  }
   for (int i = 0; i < count; ++i) {
     int32_t sum = 0;
     for (int j = 0; j < kQ8BlockSize; ++j) sum += x[i].qs[j];
     tb.minus_bias[i] = -128 * sum;
     tb.scale[i] = half_to_float(x[i].d);
   }
+  return tb;
+}
+
+inline __m512i broadcast_quad(const int8_t* qs, int k) {
+  int32_t four;
+  std::memcpy(&four, qs + 4 * k, 4);
+  return _mm512_set1_epi32(four);
+}
+
+inline __m512i panel_vector(const PanelView& p, int b, int k) {
+  return _mm512_loadu_si512(p.quants + static_cast<size_t>(b) * kPanelQuantBytes + 64 * k);
+}
+
+inline __m512 panel_scales(const PanelView& p, int b) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.scales + static_cast<size_t>(b) * kPanelRows)));
 }
 
 // y[t][0..15] for kTokens consecutive tokens; x, minus_bias and scale start at the first token.
 template <int kTokens>
-void panel_tile(const Panel& p, const Q8Block* x, const int32_t* minus_bias, const float* scale, float* y, int ldy,
+void panel_tile(const PanelView& p, const Q8Block* x, const int32_t* minus_bias, const float* scale, float* y, int ldy,
                 int nblocks) {
   __m512 acc[kTokens];
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
   for (int b = 0; b < nblocks; ++b) {
-    const Lanes* q = &p.quants[static_cast<size_t>(b) * 8];
-    auto load = [q](int k) { return _mm512_load_si512(q[k].lane); };
-    const __m512i w0 = load(0), w1 = load(1), w2 = load(2), w3 = load(3);
-    const __m512i w4 = load(4), w5 = load(5), w6 = load(6), w7 = load(7);
-    const __m512 dw = _mm512_loadu_ps(&p.scales[static_cast<size_t>(b) * kPanelRows]);
+    const __m512i w0 = panel_vector(p, b, 0), w1 = panel_vector(p, b, 1), w2 = panel_vector(p, b, 2),
+                  w3 = panel_vector(p, b, 3), w4 = panel_vector(p, b, 4), w5 = panel_vector(p, b, 5),
+                  w6 = panel_vector(p, b, 6), w7 = panel_vector(p, b, 7);
+    const __m512 dw = panel_scales(p, b);
     for (int t = 0; t < kTokens; ++t) {
       const size_t i = static_cast<size_t>(t) * nblocks + b;
       const int8_t* xq = x[i].qs;
-      auto bcast = [xq](int k) {
-        int32_t four;
-        std::memcpy(&four, xq + 4 * k, 4);
-        return _mm512_set1_epi32(four);
-      };
       __m512i s = _mm512_set1_epi32(minus_bias[i]);
-      s = _mm512_dpbusd_epi32(s, w0, bcast(0));
-      s = _mm512_dpbusd_epi32(s, w1, bcast(1));
-      s = _mm512_dpbusd_epi32(s, w2, bcast(2));
-      s = _mm512_dpbusd_epi32(s, w3, bcast(3));
-      s = _mm512_dpbusd_epi32(s, w4, bcast(4));
-      s = _mm512_dpbusd_epi32(s, w5, bcast(5));
-      s = _mm512_dpbusd_epi32(s, w6, bcast(6));
-      s = _mm512_dpbusd_epi32(s, w7, bcast(7));
+      s = _mm512_dpbusd_epi32(s, w0, broadcast_quad(xq, 0));
+      s = _mm512_dpbusd_epi32(s, w1, broadcast_quad(xq, 1));
+      s = _mm512_dpbusd_epi32(s, w2, broadcast_quad(xq, 2));
+      s = _mm512_dpbusd_epi32(s, w3, broadcast_quad(xq, 3));
+      s = _mm512_dpbusd_epi32(s, w4, broadcast_quad(xq, 4));
+      s = _mm512_dpbusd_epi32(s, w5, broadcast_quad(xq, 5));
+      s = _mm512_dpbusd_epi32(s, w6, broadcast_quad(xq, 6));
+      s = _mm512_dpbusd_epi32(s, w7, broadcast_quad(xq, 7));
       const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(scale[i]));
       acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[t]);
     }
   }
   for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + static_cast<size_t>(t) * ldy, acc[t]);
+}
+
+// One token against a panel streamed from memory: the eight products of a block split into
+// two independent chains (integer sums, exact in any order), and the panel `kPrefetchDistance`
+// bytes further on requested block by block while it stays within the caller's range.
+void panel_matvec(const PanelView& p, const Q8Block* x, const int32_t* minus_bias, const float* scale, float* y,
+                  int nblocks, const uint8_t* panel_start, const uint8_t* range_end) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int b = 0; b < nblocks; ++b) {
+    const uint8_t* ahead = panel_start + static_cast<size_t>(b) * kPanelBlockBytes + kPrefetchDistance;
+    if (ahead + kPanelBlockBytes <= range_end) prefetch_ahead(reinterpret_cast<const char*>(ahead), kPanelBlockBytes);
+    const int8_t* xq = x[b].qs;
+    __m512i s0 = _mm512_set1_epi32(minus_bias[b]);
+    __m512i s1 = _mm512_setzero_si512();
+    s0 = _mm512_dpbusd_epi32(s0, panel_vector(p, b, 0), broadcast_quad(xq, 0));
+    s1 = _mm512_dpbusd_epi32(s1, panel_vector(p, b, 1), broadcast_quad(xq, 1));
+    s0 = _mm512_dpbusd_epi32(s0, panel_vector(p, b, 2), broadcast_quad(xq, 2));
+    s1 = _mm512_dpbusd_epi32(s1, panel_vector(p, b, 3), broadcast_quad(xq, 3));
+    s0 = _mm512_dpbusd_epi32(s0, panel_vector(p, b, 4), broadcast_quad(xq, 4));
+    s1 = _mm512_dpbusd_epi32(s1, panel_vector(p, b, 5), broadcast_quad(xq, 5));
+    s0 = _mm512_dpbusd_epi32(s0, panel_vector(p, b, 6), broadcast_quad(xq, 6));
+    s1 = _mm512_dpbusd_epi32(s1, panel_vector(p, b, 7), broadcast_quad(xq, 7));
+    const __m512 d = _mm512_mul_ps(panel_scales(p, b), _mm512_set1_ps(scale[b]));
+    acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), acc);
+  }
+  _mm512_storeu_ps(y, acc);
+}
+
+// All tokens against one panel, writing y[t][0..15] (row stride ldy).
+void panel_all_tokens(const PanelView& p, const Q8Block* x, const TokenBlocks& tb, float* y, int ldy, int nblocks,
+                      int n_tokens) {
+  const size_t stride = static_cast<size_t>(nblocks);
+  int t = 0;
+  for (; t + kTokenTile <= n_tokens; t += kTokenTile) {
+    panel_tile<kTokenTile>(p, x + t * stride, &tb.minus_bias[t * stride], &tb.scale[t * stride],
+                           y + static_cast<size_t>(t) * ldy, ldy, nblocks);
+  }
+  if (t + kTokenTile / 2 <= n_tokens) {
+    panel_tile<kTokenTile / 2>(p, x + t * stride, &tb.minus_bias[t * stride], &tb.scale[t * stride],
+                               y + static_cast<size_t>(t) * ldy, ldy, nblocks);
+    t += kTokenTile / 2;
+  }
+  for (; t < n_tokens; ++t) {
+    panel_tile<1>(p, x + t * stride, &tb.minus_bias[t * stride], &tb.scale[t * stride],
+                  y + static_cast<size_t>(t) * ldy, ldy, nblocks);
+  }
 }
 
 // Rows in groups of four; each group's weights stay in L1 while every token passes over
@@ -279,44 +345,77 @@ void matmul_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int n_
     matmul_rows4(w, x, y, nblocks, n_tokens, ldy, row_begin, row_end);
     return;
   }
-  // Scratch grows to the largest shape seen and is then reused: no allocation per call.
-  thread_local Panel panel;
-  thread_local TokenBlocks tokens;
+  // One panel of scratch, grown to the largest shape seen and then reused.
+  thread_local std::vector<uint8_t> panel;
   const size_t stride = static_cast<size_t>(nblocks);
-  if (panel.scales.size() < stride * kPanelRows) {
-    panel.quants.resize(stride * 8);
-    panel.scales.resize(stride * kPanelRows);
-  }
-  const size_t x_blocks = stride * n_tokens;
-  if (tokens.scale.size() < x_blocks) {
-    tokens.minus_bias.resize(x_blocks);
-    tokens.scale.resize(x_blocks);
-  }
-  prepare_tokens(x, static_cast<int>(x_blocks), tokens);
+  if (panel.size() < stride * kPanelBlockBytes) panel.resize(stride * kPanelBlockBytes);
+  const TokenBlocks& tb = prepare_tokens(x, static_cast<int>(stride * n_tokens));
+  const PanelView view = panel_at(panel.data(), nblocks);
 
   int r = row_begin;
   for (; r + kPanelRows <= row_end; r += kPanelRows) {
-    repack(w + r * stride, stride, nblocks, panel);
-    int t = 0;
-    for (; t + kTokenTile <= n_tokens; t += kTokenTile) {
-      panel_tile<kTokenTile>(panel, x + t * stride, &tokens.minus_bias[t * stride], &tokens.scale[t * stride],
-                             y + static_cast<size_t>(t) * ldy + r, ldy, nblocks);
-    }
-    if (t + kTokenTile / 2 <= n_tokens) {
-      panel_tile<kTokenTile / 2>(panel, x + t * stride, &tokens.minus_bias[t * stride], &tokens.scale[t * stride],
-                                 y + static_cast<size_t>(t) * ldy + r, ldy, nblocks);
-      t += kTokenTile / 2;
-    }
-    for (; t < n_tokens; ++t) {
-      panel_tile<1>(panel, x + t * stride, &tokens.minus_bias[t * stride], &tokens.scale[t * stride],
-                    y + static_cast<size_t>(t) * ldy + r, ldy, nblocks);
-    }
+    repack(w + r * stride, stride, nblocks, panel.data(), const_cast<uint16_t*>(view.scales));
+    panel_all_tokens(view, x, tb, y + r, ldy, nblocks, n_tokens);
   }
   matmul_rows4(w, x, y, nblocks, n_tokens, ldy, r, row_end);
 }
 
 void matvec_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int row_begin, int row_end) {
   matmul_rows4(w, x, y, nblocks, 1, 0, row_begin, row_end);
+}
+
+// ---- packed matrices: full panels, then the rows that do not fill one as Q8Block rows ----
+
+size_t packed_q8_bytes(int rows, int nblocks) { return static_cast<size_t>(rows) * nblocks * sizeof(Q8Block); }
+
+void pack_q8(const Q8Block* w, int rows, int nblocks, uint8_t* out) {
+  const size_t stride = static_cast<size_t>(nblocks);
+  const int panels = rows / kPanelRows;
+  for (int p = 0; p < panels; ++p) {
+    uint8_t* panel = out + static_cast<size_t>(p) * stride * kPanelBlockBytes;
+    repack(w + static_cast<size_t>(p) * kPanelRows * stride, stride, nblocks, panel,
+           reinterpret_cast<uint16_t*>(panel + stride * kPanelQuantBytes));
+  }
+  const size_t panel_bytes = static_cast<size_t>(panels) * stride * kPanelBlockBytes;
+  std::memcpy(out + panel_bytes, w + static_cast<size_t>(panels) * kPanelRows * stride,
+              static_cast<size_t>(rows - panels * kPanelRows) * stride * sizeof(Q8Block));
+}
+
+void matmul_packed_q8(const uint8_t* packed, const Q8Block* x, float* y, int rows, int nblocks, int n_tokens, int ldy,
+                      int row_begin, int row_end) {
+  const size_t stride = static_cast<size_t>(nblocks);
+  const size_t panel_bytes = stride * kPanelBlockBytes;
+  const int panel_rows = rows / kPanelRows * kPanelRows;
+  const TokenBlocks& tb = prepare_tokens(x, static_cast<int>(stride * n_tokens));
+  // Prefetches stop at the end of this call's rows: what lies beyond is another thread's.
+  const uint8_t* range_end = packed + static_cast<size_t>(std::min(row_end, panel_rows) / kPanelRows) * panel_bytes;
+
+  int r = row_begin;
+  while (r < std::min(row_end, panel_rows)) {
+    const int first = r / kPanelRows * kPanelRows;
+    const uint8_t* panel = packed + static_cast<size_t>(first / kPanelRows) * panel_bytes;
+    const PanelView view = panel_at(panel, nblocks);
+    const int end = std::min(row_end, first + kPanelRows);
+    if (r == first && end == first + kPanelRows) {
+      if (n_tokens == 1)
+        panel_matvec(view, x, tb.minus_bias.data(), tb.scale.data(), y + r, nblocks, panel, range_end);
+      else
+        panel_all_tokens(view, x, tb, y + r, ldy, nblocks, n_tokens);
+    } else {
+      // A range that cuts a panel: the whole panel into scratch, the rows asked for copied out.
+      float part[kPanelRows];
+      for (int t = 0; t < n_tokens; ++t) {
+        panel_tile<1>(view, x + t * stride, &tb.minus_bias[t * stride], &tb.scale[t * stride], part, 0, nblocks);
+        std::copy(part + (r - first), part + (end - first), y + static_cast<size_t>(t) * ldy + r);
+      }
+    }
+    r = end;
+  }
+  if (row_end > panel_rows) {
+    const auto* tail = reinterpret_cast<const Q8Block*>(packed + static_cast<size_t>(panel_rows / kPanelRows) * panel_bytes);
+    matmul_rows4(tail, x, y + panel_rows, nblocks, n_tokens, ldy, std::max(row_begin, panel_rows) - panel_rows,
+                 row_end - panel_rows);
+  }
 }
 
 float dot_f32(const float* a, const float* b, int n) {
@@ -461,6 +560,7 @@ void silu_f32(float* x, int n) {
 }  // namespace
 
 const KernelTable kAvx512VnniTable{Isa::avx512_vnni, quantize_row_q8,   dot_q8,      matvec_q8, matmul_q8, dot_f32,
-                                   dot_rows_f32,      weighted_rows_f32, softmax_f32, silu_f32};
+                                   dot_rows_f32,      weighted_rows_f32, softmax_f32, silu_f32,
+                                   packed_q8_bytes,   pack_q8,           matmul_packed_q8};
 
 }  // namespace edgenode::kernels

@@ -12,6 +12,7 @@
 namespace edgenode::kernels {
 
 constexpr int kQ8BlockSize = 32;
+constexpr int kQ8PanelRows = 16;  // rows a packed product advances at once (see KernelTable)
 
 // One Q8_0 block: 32 int8 values times one fp16 scale. Byte-compatible with GGUF's Q8_0.
 struct Q8Block {
@@ -49,6 +50,18 @@ struct KernelTable {
   // 2 ulp of expf), as ggml-cpu does, because libm's expf dominates them otherwise.
   void (*softmax_f32)(float* x, int n);
   void (*silu_f32)(float* x, int n);
+
+  // Q8_0 matrices repacked once at load into a layout private to this table, for products
+  // that advance kQ8PanelRows rows per instruction instead of one row per reduction: the
+  // kernel then streams the weights at memory speed with a fraction of the instructions.
+  // Null in tables without such a layout (they run the row-major matvec/matmul above).
+  // pack_q8 writes packed_q8_bytes(rows, nblocks) bytes (the size of the Q8Block rows, so
+  // the bytes a product reads are unchanged). matmul_packed_q8 computes exactly what
+  // matmul_q8 computes on the unpacked matrix, bit for bit, for any row range.
+  size_t (*packed_q8_bytes)(int rows, int nblocks);
+  void (*pack_q8)(const Q8Block* w, int rows, int nblocks, uint8_t* out);
+  void (*matmul_packed_q8)(const uint8_t* packed, const Q8Block* x, float* y, int rows, int nblocks, int n_tokens,
+                           int ldy, int row_begin, int row_end);
 };
 
 // The best table for this CPU (filled once, on first use).

@@ -36,7 +36,9 @@ void run_q8_projection_rows(void* ctx, int thread, int n_threads) {
     const int rows = p.w->rows;
     const int b = std::max(begin, offset) - offset, e = std::min(end, offset + rows) - offset;
     if (b < e) {
-      if (job.n_tokens == 1)
+      if (p.w->q8_packed)
+        k.matmul_packed_q8(p.w->q8_packed, job.xq, p.out, rows, job.nblocks, job.n_tokens, p.ldy, b, e);
+      else if (job.n_tokens == 1)
         k.matvec_q8(p.w->q8, job.xq, p.out, job.nblocks, b, e);
       else
         k.matmul_q8(p.w->q8, job.xq, p.out, job.nblocks, job.n_tokens, p.ldy, b, e);
@@ -62,7 +64,7 @@ void project(ForwardContext& c, const float* x, int cols, std::initializer_list<
   Projection q8[8];
   int n_q8 = 0, q8_rows = 0;
   for (const Projection& p : projections) {
-    if (p.w->q8) {
+    if (p.w->runs_q8()) {
       q8[n_q8++] = p;
       q8_rows += p.w->rows;
     } else {

@@ -11,7 +11,7 @@ using kernels::kQ8BlockSize;
 using kernels::Q8Block;
 
 uint64_t Matrix::bytes() const {
-  if (q8) return static_cast<uint64_t>(rows) * (cols / kQ8BlockSize) * sizeof(Q8Block);
+  if (runs_q8()) return static_cast<uint64_t>(rows) * (cols / kQ8BlockSize) * sizeof(Q8Block);
   return static_cast<uint64_t>(rows) * cols * sizeof(float);
 }
 
@@ -136,10 +136,17 @@ Result<void> WeightLoader::place_q8_matrices(ModelWeights& w) {
   for (const Matrix* m : order) total += padded(m->bytes());
   w.q8_memory = kernels::HugePageBuffer::allocate(total);
   if (!w.q8_memory.data()) return internal_error("cannot allocate " + std::to_string(total) + " bytes for the weights");
+  const kernels::KernelTable& k = kernels::best();
   uint8_t* at = w.q8_memory.data();
   for (Matrix* m : order) {
-    std::memcpy(at, m->q8, m->bytes());
-    m->q8 = reinterpret_cast<const Q8Block*>(at);
+    if (k.pack_q8) {
+      k.pack_q8(m->q8, m->rows, m->cols / kQ8BlockSize, at);
+      m->q8_packed = at;
+      m->q8 = nullptr;
+    } else {
+      std::memcpy(at, m->q8, m->bytes());
+      m->q8 = reinterpret_cast<const Q8Block*>(at);
+    }
     at += padded(m->bytes());
   }
   requantized_storage_.clear();

@@ -23,12 +23,14 @@ struct Matrix {
   int rows = 0;
   int cols = 0;
   const kernels::Q8Block* q8 = nullptr;  // rows * cols/32 blocks, when the matrix runs as Q8_0
+  const uint8_t* q8_packed = nullptr;    // or the same in the kernel table's packed layout
   const float* f32 = nullptr;            // rows * cols floats, otherwise
   // ggml multiplies F16 weights with activations rounded to fp16; a matrix stored as F16
   // that runs as F32 does the same so it reproduces llama.cpp's numbers.
   bool round_input_fp16 = false;
 
   bool present() const { return rows > 0; }
+  bool runs_q8() const { return q8 || q8_packed; }
   uint64_t bytes() const;  // bytes read from memory by one product with a vector
 };
 
@@ -98,6 +100,7 @@ class WeightLoader {
   // Copies every Q8_0 matrix of w into w.q8_memory, one after another in the order a decode
   // step reads them, and points the matrices there: each token then streams one contiguous
   // range of huge pages instead of 4 KB pages of the file mapping scattered in file order.
+  // Where the kernel table has a packed layout the copies are packed (Matrix::q8_packed).
   // Call once all matrices are loaded; the loader's own requantized copies are released.
   Result<void> place_q8_matrices(ModelWeights& w);
 

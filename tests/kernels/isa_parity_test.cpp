@@ -165,6 +165,41 @@ TEST(IsaParity, MatmulIsBitExactForTokenAndRowTails) {
   }
 }
 
+// Tables with a packed layout: the packed product of any row range equals the scalar
+// row-major product bit for bit, for one token (decode) and many (prompt), with rows that
+// fill no whole panel and ranges that cut panels.
+TEST(IsaParity, PackedMatmulIsBitExact) {
+  std::mt19937 rng(6);
+  const KernelTable* all[8];
+  available(all, 8);
+  int packed_tables = 0;
+  struct Shape { int rows, nblocks, tokens, begin, end; };
+  for (const Shape s : {Shape{64, 18, 1, 0, 64}, Shape{96, 18, 1, 32, 96}, Shape{87, 3, 1, 0, 87},
+                        Shape{87, 3, 1, 5, 83}, Shape{87, 2, 13, 16, 87}, Shape{40, 5, 9, 3, 38},
+                        Shape{12, 4, 2, 0, 12}, Shape{48, 48, 130, 0, 48}, Shape{33, 1, 4, 17, 33}}) {
+    const auto w = random_blocks(static_cast<size_t>(s.rows) * s.nblocks, rng, -128);
+    const auto x = random_blocks(static_cast<size_t>(s.tokens) * s.nblocks, rng, -127);
+    const int ldy = s.rows + 3;
+    std::vector<float> ref(static_cast<size_t>(ldy) * s.tokens, -1.0f);
+    all[0]->matmul_q8(w.data(), x.data(), ref.data(), s.nblocks, s.tokens, ldy, s.begin, s.end);
+    for (const KernelTable* t : simd_tables()) {
+      if (!t->pack_q8) continue;
+      ++packed_tables;
+      const size_t bytes = t->packed_q8_bytes(s.rows, s.nblocks);
+      ASSERT_EQ(bytes, w.size() * sizeof(Q8Block));
+      std::vector<uint8_t> packed(bytes);
+      t->pack_q8(w.data(), s.rows, s.nblocks, packed.data());
+      std::vector<float> got(ref.size(), -1.0f);
+      t->matmul_packed_q8(packed.data(), x.data(), got.data(), s.rows, s.nblocks, s.tokens, ldy, s.begin, s.end);
+      for (size_t i = 0; i < ref.size(); ++i) {
+        ASSERT_EQ(ref[i], got[i]) << isa_name(t->isa) << " token " << i / ldy << " row " << i % ldy << " rows "
+                                  << s.rows << " range " << s.begin << "-" << s.end << " tokens " << s.tokens;
+      }
+    }
+  }
+  if (packed_tables == 0) GTEST_SKIP() << "no table with a packed layout on this CPU";
+}
+
 TEST(IsaParity, DotF32AgreesWithinRounding) {
   std::mt19937 rng(6);
   const KernelTable* all[8];
