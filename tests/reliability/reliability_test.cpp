@@ -59,9 +59,9 @@ int64_t last_journal_counter(const OutputConsumer& watcher, const std::string& n
 }
 
 struct NodeConfig {
-  std::string site_url;
-  std::string results_url;  // empty: outputs go to the site broker
-  std::string model_path;   // non-empty: an infer stage with this model
+  std::string site_url{};
+  std::string results_url{};  // empty: outputs go to the site broker
+  std::string model_path{};   // non-empty: an infer stage with this model
   std::string outbox = "{}";
   std::string drain_timeout = "5s";
 };

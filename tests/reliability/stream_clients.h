@@ -138,7 +138,9 @@ class OutputConsumer {
     bus_ = std::move(created).value();
     bus_->on_message([this](bus::Message&& m) { record(std::move(m)); });
     EXPECT_TRUE(bus_->subscribe(output_filter, 1).ok());
-    if (!telemetry_topic_.empty()) EXPECT_TRUE(bus_->subscribe(telemetry_topic_, 0).ok());
+    if (!telemetry_topic_.empty()) {
+      EXPECT_TRUE(bus_->subscribe(telemetry_topic_, 0).ok());
+    }
     auto started = bus_->start();
     EXPECT_TRUE(started.ok()) << started.error().message;
   }
