@@ -50,6 +50,9 @@ class Bus {
   // Queues a publish; returns a token that on_ack reports. Fails fast when disconnected
   // (the caller keeps the message in its outbox).
   virtual Result<uint64_t> publish(const Message& message) = 0;
+  // The same, taking the message over when it is accepted (a failed publish leaves it as
+  // it was); transports that queue messages save a copy with it.
+  virtual Result<uint64_t> publish(Message&& message) { return publish(static_cast<const Message&>(message)); }
 
   virtual BusStats stats() const = 0;
 };

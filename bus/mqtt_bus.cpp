@@ -2,9 +2,13 @@
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -16,12 +20,14 @@
 namespace edgenode::bus {
 namespace {
 
-using namespace std::chrono_literals;
-
-// How long one mosquitto_loop() call may wait for traffic; bounds how late stop() is seen.
+// How long the network thread waits in poll() when nothing happens; keepalive pings are
+// due far less often. stop(), pause, resume, publish and subscribe wake it earlier.
 constexpr int kLoopTimeoutMs = 50;
-// While input is paused the thread only writes; it looks for work this often.
-constexpr auto kPausedPollInterval = 10ms;
+// Packets read before the thread hands queued publishes over and writes: a long burst of
+// input does not hold back output (and the PUBACKs of that input).
+constexpr int kReadBatch = 64;
+// MQTT's largest payload (the remaining length of a PUBLISH is at most 268,435,455).
+constexpr std::size_t kMaxPayloadBytes = 268435455 - 1024;
 // QoS 1/2 messages the broker may send us before we acknowledge them (see configure_client).
 constexpr int kReceiveMaximum = 1024;
 // QoS 1/2 messages we send before the broker acknowledges them (see configure_client).
@@ -73,6 +79,14 @@ Error publish_error(const std::string& bus, int rc) {
 
 }  // namespace
 
+// The libmosquitto property list is built on the network thread, which also frees it:
+// memory allocated on one thread and freed on another defeats the allocator's per-thread
+// caches, and a list of a content type and three user properties is a dozen allocations.
+struct MqttBus::QueuedPublish {
+  uint64_t token = 0;
+  Message message;
+};
+
 Result<std::unique_ptr<MqttBus>> MqttBus::create(MqttOptions options) {
   auto address = parse_mqtt_url(options.url);
   if (!address) return address.error();
@@ -95,6 +109,8 @@ Result<std::unique_ptr<MqttBus>> MqttBus::create(MqttOptions options) {
   const auto& o = bus->options_;
   bus->client_ = mosquitto_new(o.client_id.empty() ? nullptr : o.client_id.c_str(), !o.persistent_session, bus.get());
   if (bus->client_ == nullptr) return internal_error("MQTT bus '" + o.name + "': cannot create a client");
+  bus->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (bus->wake_fd_ < 0) return internal_error("MQTT bus '" + o.name + "': cannot create an eventfd");
   EDGENODE_TRY(bus->configure_client());
   return bus;
 }
@@ -108,12 +124,17 @@ MqttBus::MqttBus(MqttOptions options, BrokerAddress address, mosquitto* client)
 MqttBus::~MqttBus() {
   stop();
   if (client_ != nullptr) mosquitto_destroy(client_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 Result<void> MqttBus::configure_client() {
   const std::string where = "MQTT bus '" + options_.name + "': ";
   mosquitto_int_option(client_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-  mosquitto_threaded_set(client_, true);  // only the network thread touches the socket
+  // Only the network thread writes to the socket: a packet queued on another thread (a
+  // SUBSCRIBE) waits for it. libmosquitto still writes a byte to its internal socket pair
+  // for every packet it queues, meant to wake mosquitto_loop(); this loop does not poll that
+  // pair, so once its buffer is full those writes fail at once with EAGAIN.
+  mosquitto_threaded_set(client_, true);
   if (!options_.username.empty() || !options_.password.empty()) {
     if (mosquitto_username_pw_set(client_, options_.username.c_str(), options_.password.c_str()) != MOSQ_ERR_SUCCESS)
       return bad_input(where + "invalid user name or password");
@@ -174,7 +195,10 @@ Result<void> MqttBus::subscribe(const std::string& filter, int qos) {
     connected = connected_;
   }
   // Otherwise the next connect subscribes it.
-  if (connected) subscribe_on_wire(subscription);
+  if (connected) {
+    subscribe_on_wire(subscription);
+    wake_network_thread();  // to write the SUBSCRIBE
+  }
   return {};
 }
 
@@ -227,6 +251,7 @@ void MqttBus::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  wake_network_thread();
   if (network_thread_.joinable()) network_thread_.join();
 }
 
@@ -237,6 +262,7 @@ void MqttBus::pause_input() {
   // any other thread, wait until the network thread has seen it, so no message read
   // after this returns is delivered.
   if (std::this_thread::get_id() == network_thread_id_) return;
+  wake_network_thread();
   wake_.wait_for(lock, std::chrono::seconds(1), [&] { return pause_seen_ || stopping_ || !connected_; });
 }
 
@@ -246,24 +272,36 @@ void MqttBus::resume_input() {
     paused_ = false;
   }
   wake_.notify_all();
+  wake_network_thread();
 }
 
-Result<uint64_t> MqttBus::publish(const Message& message) {
+Result<uint64_t> MqttBus::publish(const Message& message) { return publish(Message(message)); }
+
+Result<uint64_t> MqttBus::publish(Message&& message) {
   if (message.qos < 0 || message.qos > 2) return bad_input("MQTT publish: qos must be 0, 1 or 2");
   EDGENODE_TRY(validate_topic_name(message.topic));
+  if (message.payload.size() > kMaxPayloadBytes) return publish_error(options_.name, MOSQ_ERR_PAYLOAD_SIZE);
+  if (!connected_) return unavailable("MQTT bus '" + options_.name + "' is not connected");
+  const int rc = check_publish_properties(message);
+  if (rc != MOSQ_ERR_SUCCESS) return publish_error(options_.name, rc);
+  const uint64_t token = next_token_.fetch_add(1, std::memory_order_relaxed) + 1;
   {
-    std::lock_guard lock(mutex_);
-    if (!connected_) return unavailable("MQTT bus '" + options_.name + "' is not connected");
+    std::lock_guard lock(queue_mutex_);
+    queued_.push_back(QueuedPublish{token, std::move(message)});
   }
-  PropertyList properties;
-  int rc = add_publish_properties(message, properties);
-  if (rc != MOSQ_ERR_SUCCESS) return publish_error(options_.name, rc);
-  int mid = 0;
-  rc = mosquitto_publish_v5(client_, &mid, message.topic.c_str(), static_cast<int>(message.payload.size()),
-                            message.payload.data(), message.qos, message.retain, properties.get());
-  if (rc != MOSQ_ERR_SUCCESS) return publish_error(options_.name, rc);
+  wake_network_thread();
   published_.fetch_add(1, std::memory_order_relaxed);
-  return static_cast<uint64_t>(mid);
+  return token;
+}
+
+void MqttBus::wake_network_thread() {
+  // The network thread sets the flag before it last looks at the queue and polls, so a
+  // publish queued after that look sees the flag; only the first one after it writes.
+  if (!network_waiting_.exchange(false)) return;
+  const uint64_t one = 1;
+  if (::write(wake_fd_, &one, sizeof one) < 0) {
+    // EAGAIN: the counter is full, so the thread is being woken anyway.
+  }
 }
 
 BusStats MqttBus::stats() const {
@@ -318,7 +356,9 @@ void MqttBus::run_network() {
     }
     wait_for_backoff(backoff_.next());
   }
-  // A clean DISCONNECT (the will is not sent); flush it before the thread ends.
+  // What was published before stop() goes out ahead of a clean DISCONNECT (the will is
+  // not sent); both are flushed before the thread ends.
+  if (mosquitto_socket(client_) >= 0) send_queued_publishes();
   if (mosquitto_disconnect_v5(client_, MQTT_RC_NORMAL_DISCONNECTION, nullptr) == MOSQ_ERR_SUCCESS) {
     for (int i = 0; i < 10 && mosquitto_loop(client_, kLoopTimeoutMs, 1) == MOSQ_ERR_SUCCESS; ++i) {
     }
@@ -326,29 +366,75 @@ void MqttBus::run_network() {
   set_connected(false);
 }
 
+// The network loop, in place of mosquitto_loop(), which waits in pselect() again for every
+// QoS 0 packet it reads and is woken through libmosquitto's socket pair for every packet
+// another thread queues. Here one poll() is followed by reading up to a batch of packets,
+// handing over every publish queued meanwhile and writing them all out.
 void MqttBus::serve_connection() {
+  bool more_to_read = false;
   while (true) {
-    bool paused;
+    // Set before the last look at the state and the queue: whoever changes them after
+    // that look sees the flag and wakes the poll() below.
+    network_waiting_.store(true);
+    bool paused, connected;
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return;
+      if (stopping_) {
+        network_waiting_.store(false);
+        return;
+      }
       paused = paused_;
+      connected = connected_;
       if (pause_seen_ != paused) {
         pause_seen_ = paused;
         wake_.notify_all();
       }
     }
-    int rc;
-    if (!paused) {
-      rc = mosquitto_loop(client_, kLoopTimeoutMs, 1);
-    } else {
-      rc = mosquitto_loop_write(client_, 1);
-      if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(client_);
-      if (rc == MOSQ_ERR_SUCCESS) {
-        std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, kPausedPollInterval, [&] { return stopping_ || !paused_; });
+    if (!connected && !paused) {
+      // Until the CONNACK, libmosquitto's own loop, which also drives a TLS handshake.
+      network_waiting_.store(false);
+      const int rc = mosquitto_loop(client_, kLoopTimeoutMs, 1);
+      if (rc == MOSQ_ERR_SUCCESS) continue;
+      report_first_attempt_failure(rc);
+      spdlog::info("mqtt connection ended bus={} url={} reason=\"{}\"", options_.name, options_.url,
+                   mosquitto_strerror(rc));
+      return;
+    }
+    bool queued;
+    {
+      std::lock_guard lock(queue_mutex_);
+      queued = !queued_.empty();
+    }
+    const int socket = mosquitto_socket(client_);
+    if (socket < 0) {
+      network_waiting_.store(false);
+      report_first_attempt_failure(MOSQ_ERR_NO_CONN);
+      return;
+    }
+    pollfd fds[2] = {{socket, 0, 0}, {wake_fd_, POLLIN, 0}};
+    if (!paused) fds[0].events |= POLLIN;
+    if (mosquitto_want_write(client_)) fds[0].events |= POLLOUT;
+    // While paused with nothing to write the socket is left out, so a hang-up cannot make
+    // poll() return at once again and again; the keepalive check notices a dead broker.
+    if (fds[0].events == 0) fds[0].fd = -1;
+    const bool work_waiting = queued || (more_to_read && !paused);
+    const int ready = ::poll(fds, 2, work_waiting ? 0 : kLoopTimeoutMs);
+    network_waiting_.store(false);
+    int rc = MOSQ_ERR_SUCCESS;
+    if (ready < 0 && errno != EINTR) rc = MOSQ_ERR_ERRNO;
+    if (ready > 0 && (fds[1].revents & POLLIN) != 0) {
+      uint64_t wakes;
+      if (::read(wake_fd_, &wakes, sizeof wakes) < 0) {
+        // EAGAIN: another read took the count; nothing to do.
       }
     }
+    const bool readable = ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    const bool read_now = !paused && (readable || more_to_read);
+    more_to_read = false;
+    if (rc == MOSQ_ERR_SUCCESS && read_now) rc = read_packets(more_to_read);
+    if (rc == MOSQ_ERR_SUCCESS) send_queued_publishes();
+    if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(client_)) rc = mosquitto_loop_write(client_, 1);
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(client_);
     if (rc != MOSQ_ERR_SUCCESS) {
       report_first_attempt_failure(rc);
       spdlog::info("mqtt connection ended bus={} url={} reason=\"{}\"", options_.name, options_.url,
@@ -356,6 +442,45 @@ void MqttBus::serve_connection() {
       return;
     }
   }
+}
+
+int MqttBus::read_packets(bool& more) {
+  for (int i = 0; i < kReadBatch; ++i) {
+    // libmosquitto reports an empty socket only through errno (EAGAIN) with success.
+    errno = 0;
+    const int rc = mosquitto_loop_read(client_, 1);
+    if (rc != MOSQ_ERR_SUCCESS) return rc;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return MOSQ_ERR_SUCCESS;
+    if (mosquitto_socket(client_) < 0) return MOSQ_ERR_CONN_LOST;
+    if (paused_) return MOSQ_ERR_SUCCESS;  // the message handler paused input
+  }
+  more = true;
+  return MOSQ_ERR_SUCCESS;
+}
+
+void MqttBus::send_queued_publishes() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (queued_.empty()) return;
+    sending_.swap(queued_);  // both keep their capacity, so steady traffic allocates nothing here
+  }
+  for (auto& [token, m] : sending_) {
+    PropertyList properties;
+    int rc = add_publish_properties(m, properties);
+    int mid = 0;
+    if (rc == MOSQ_ERR_SUCCESS)
+      rc = mosquitto_publish_v5(client_, &mid, m.topic.c_str(), static_cast<int>(m.payload.size()),
+                                m.payload.data(), m.qos, m.retain, properties.get());
+    if (rc == MOSQ_ERR_SUCCESS) {
+      token_of_mid_[mid] = token;
+    } else {
+      // The connection ended under the batch (or memory ran out): a QoS 0 message is lost as
+      // it would have been in libmosquitto's queue; the caller's outbox keeps what it must.
+      spdlog::warn("mqtt publish not sent bus={} topic={} error=\"{}\"", options_.name, m.topic,
+                   mosquitto_strerror(rc));
+    }
+  }
+  sending_.clear();
 }
 
 void MqttBus::wait_for_backoff(std::chrono::milliseconds delay) {
@@ -491,8 +616,12 @@ void MqttBus::handle_publish(mosquitto*, void* self, int mid, int reason, const 
     // is reported as settled like an ack, with the error logged.
     spdlog::error("mqtt publish refused bus={} mid={} reason=\"{}\"", bus->options_.name, mid, reason_text(reason));
   }
+  auto it = bus->token_of_mid_.find(mid);
+  if (it == bus->token_of_mid_.end()) return;  // a late duplicate acknowledgement
+  const uint64_t token = it->second;
+  bus->token_of_mid_.erase(it);
   bus->acked_.fetch_add(1, std::memory_order_relaxed);
-  if (bus->ack_handler_) bus->ack_handler_(static_cast<uint64_t>(mid));
+  if (bus->ack_handler_) bus->ack_handler_(token);
 }
 
 void MqttBus::handle_subscribe(mosquitto*, void* self, int mid, int count, const int* granted,

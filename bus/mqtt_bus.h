@@ -1,10 +1,16 @@
 // MqttBus: an MQTT 5 client over libmosquitto (2.0).
 //
-// Threading: one network thread per bus runs mosquitto_loop(); handlers run on it.
-// publish(), subscribe(), pause_input() and stats() may be called from any thread.
-// Set the handlers before start(). on_ack may run before publish() has returned the
-// token, so a caller that maps tokens to its own records must create the record under
-// a lock that its ack handler also takes.
+// Threading: one network thread per bus runs libmosquitto's network steps on its own
+// poll() loop; handlers run on it. publish(), subscribe(), pause_input() and stats() may
+// be called from any thread. Set the handlers before start(). on_ack may run before
+// publish() has returned the token, so a caller that maps tokens to its own records must
+// create the record under a lock that its ack handler also takes.
+//
+// Publishing: publish() checks the message, queues it and returns its token; the network
+// thread hands everything queued to libmosquitto in one batch and writes it out. Only a
+// network thread waiting in poll() is woken (one eventfd write), so under load a publish
+// costs no system call and takes no libmosquitto lock on the caller's thread. A publish
+// accepted while connected goes out on this or, after a reconnect, the next connection.
 //
 // Acks of inputs: libmosquitto 2.0.11 queues the PUBACK of a QoS 1 message just before
 // calling the message handler, but in threaded mode only the network thread writes to
@@ -40,6 +46,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "bus/backoff.h"
@@ -69,6 +76,7 @@ class MqttBus final : public Bus {
   void pause_input() override;
   void resume_input() override;
   Result<uint64_t> publish(const Message& message) override;
+  Result<uint64_t> publish(Message&& message) override;
   BusStats stats() const override;
 
  private:
@@ -82,7 +90,7 @@ class MqttBus final : public Bus {
   MqttBus(MqttOptions options, BrokerAddress address, mosquitto* client);
   Result<void> configure_client();
   void run_network();
-  // Runs mosquitto_loop until the connection ends or stop() is called.
+  // Runs the network loop (poll, read, send, keepalive) until the connection ends or stop() is called.
   void serve_connection();
   void wait_for_backoff(std::chrono::milliseconds delay);
   void report_first_attempt(FirstAttempt outcome, std::string reason = {});
@@ -93,6 +101,13 @@ class MqttBus final : public Bus {
   void report_first_attempt_failure(int rc);
   void set_connected(bool connected);
   void subscribe_on_wire(const Subscription& subscription);
+  // Wakes the network thread when it waits in poll(); cheap when it does not.
+  void wake_network_thread();
+  // Network thread: hands the queued publishes to libmosquitto (then they await writing).
+  void send_queued_publishes();
+  // Network thread: reads and handles up to a batch of packets; `more` is set when it
+  // stopped at the batch bound rather than at an empty socket. Returns a libmosquitto code.
+  int read_packets(bool& more);
 
   static void handle_connect(mosquitto*, void* self, int reason, int flags, const mqtt5__property* props);
   static void handle_log(mosquitto*, void* self, int level, const char* text);
@@ -115,11 +130,13 @@ class MqttBus final : public Bus {
   std::condition_variable wake_;
   std::vector<Subscription> subscriptions_;
   bool stopping_ = false;
-  bool paused_ = false;
+  // paused_ and connected_ change under mutex_ (waits depend on them) but are atomic, so
+  // publish() and the network thread's read loop look at them without taking the lock.
+  std::atomic<bool> paused_{false};
   bool pause_seen_ = false;  // the network thread has seen paused_ and stopped reading
   std::thread::id network_thread_id_;
   std::map<int, std::string> pending_subacks_;  // SUBSCRIBE mid → filter
-  bool connected_ = false;
+  std::atomic<bool> connected_{false};
   bool ever_connected_ = false;
   FirstAttempt first_attempt_ = FirstAttempt::pending;
   std::string first_attempt_reason_;
@@ -128,6 +145,16 @@ class MqttBus final : public Bus {
   // Network thread only: stamped on every input (Message::delivery).
   uint64_t connection_count_ = 0;
   bool session_resumed_ = false;
+
+  // Publishes waiting for the network thread (see "Publishing" above).
+  struct QueuedPublish;
+  std::mutex queue_mutex_;
+  std::vector<QueuedPublish> queued_;        // guarded by queue_mutex_
+  std::vector<QueuedPublish> sending_;       // network thread: the batch being handed over
+  std::atomic<bool> network_waiting_{false};  // the network thread is in (or entering) poll()
+  int wake_fd_ = -1;                          // eventfd that ends that poll()
+  std::atomic<uint64_t> next_token_{0};
+  std::unordered_map<int, uint64_t> token_of_mid_;  // network thread: libmosquitto mid → token
 
   std::atomic<uint64_t> received_{0}, published_{0}, acked_{0}, reconnects_{0};
 };

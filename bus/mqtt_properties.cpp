@@ -19,6 +19,20 @@ int add_publish_properties(const Message& message, PropertyList& list) {
   return rc;
 }
 
+int check_publish_properties(const Message& message) {
+  // libmosquitto takes C strings, so an embedded NUL counts as malformed here rather than
+  // cutting the string short.
+  auto valid = [](const std::string& s) {
+    return mosquitto_validate_utf8(s.data(), static_cast<int>(s.size())) == MOSQ_ERR_SUCCESS;
+  };
+  if (!message.content_type.empty() && !valid(message.content_type)) return MOSQ_ERR_MALFORMED_UTF8;
+  // Only the names: libmosquitto 2.0.11 checks a user property's value against a length of 0.
+  for (const auto& property : message.user_properties) {
+    if (!valid(property.first)) return MOSQ_ERR_MALFORMED_UTF8;
+  }
+  return MOSQ_ERR_SUCCESS;
+}
+
 void read_publish_properties(const mosquitto_property* properties, Message& message) {
   for (const mosquitto_property* p = properties; p != nullptr; p = mosquitto_property_next(p)) {
     switch (mosquitto_property_identifier(p)) {

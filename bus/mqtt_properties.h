@@ -24,6 +24,9 @@ class PropertyList {
 // Content type, message expiry and user properties of an outgoing message; returns a
 // libmosquitto error code (MOSQ_ERR_SUCCESS when all were added).
 int add_publish_properties(const Message& message, PropertyList& list);
+// The checks add_publish_properties makes (UTF-8, length), without building the list:
+// MOSQ_ERR_SUCCESS when it will succeed (short of running out of memory).
+int check_publish_properties(const Message& message);
 
 // Fills content_type, expiry_s and user_properties from an incoming message's properties.
 void read_publish_properties(const mosquitto_property* properties, Message& message);

@@ -13,7 +13,7 @@ void BusPublisher::publish(bus::Message&& message, pipeline::OutboundKind kind) 
     spdlog::error("publish_failed bus={} topic={} reason=\"no such bus\"", message.bus, message.topic);
     return;
   }
-  auto token = it->second->publish(message);
+  auto token = it->second->publish(std::move(message));  // a failed publish leaves it as it was
   if (!token) {
     failures_.fetch_add(1);
     spdlog::warn("publish_failed bus={} topic={} kind={} reason=\"{}\"", message.bus, message.topic,
