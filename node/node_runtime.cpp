@@ -130,7 +130,7 @@ Result<void> NodeRuntime::start() {
           journal_->record_input(message) == JournalPublisher::InputRecord::redelivery)
         return;
       if (input_closed_) return;  // stopping: a journaled input is replayed at the next start
-      runner_->submit(message);
+      runner_->submit(std::move(message));
     });
     if (journal_) continue;  // the journal's senders take the acks and connection events
     b->on_ack([this, bus_name = name](uint64_t token) { publisher_->acked(bus_name, token); });

@@ -64,6 +64,7 @@ class OutputStage final : public Stage {
     out.bus = settings_.bus;
     out.trace_id = envelope.input.trace_id;
     const auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - envelope.started);
+    out.user_properties.reserve(5);
     out.user_properties.emplace_back("trace_id", envelope.input.trace_id);
     out.user_properties.emplace_back("pipeline", settings_.pipeline);
     if (!envelope.model_sha256.empty()) out.user_properties.emplace_back("model_sha256", envelope.model_sha256);

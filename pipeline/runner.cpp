@@ -48,11 +48,11 @@ Runner::~Runner() {
   pool_.reset();
 }
 
-size_t Runner::submit(const bus::Message& message) { return enqueue(message, false); }
+size_t Runner::submit(bus::Message message) { return enqueue(std::move(message), false); }
 
-size_t Runner::replay(const bus::Message& message) { return enqueue(message, true); }
+size_t Runner::replay(bus::Message message) { return enqueue(std::move(message), true); }
 
-size_t Runner::enqueue(const bus::Message& message, bool replayed) {
+size_t Runner::enqueue(bus::Message&& message, bool replayed) {
   thread_local std::vector<size_t> targets;
   router_.route(message, targets);
   const int64_t input_id = message.journal_id;
@@ -65,8 +65,8 @@ size_t Runner::enqueue(const bus::Message& message, bool replayed) {
     open_inputs_[input_id] = targets.size();
   }
   const auto now = std::chrono::steady_clock::now();
-  for (size_t index : targets) {
-    Lane& lane = *lanes_[index];
+  for (size_t t = 0; t < targets.size(); ++t) {
+    Lane& lane = *lanes_[targets[t]];
     lane.in.fetch_add(1, std::memory_order_relaxed);
     const PipelineSettings& settings = lane.pipeline->settings();
     int64_t dropped_input = 0;
@@ -91,7 +91,9 @@ size_t Runner::enqueue(const bus::Message& message, bool replayed) {
       }
     }
     Envelope envelope;
-    envelope.input = message;
+    // The last pipeline takes the message itself; the others get copies.
+    if (t + 1 == targets.size()) envelope.input = std::move(message);
+    else envelope.input = message;
     envelope.started = now;
     lane.queue.push_back(std::move(envelope));
     const bool start_drain = !lane.scheduled;

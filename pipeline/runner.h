@@ -73,11 +73,12 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
 
   // Queues `message` on every pipeline it feeds; returns how many. With on_full: block
-  // this waits for room (which is how a bus's reading stops under backpressure).
-  size_t submit(const bus::Message& message);
+  // this waits for room (which is how a bus's reading stops under backpressure). Taken
+  // by value: a caller that moves its message in spares the copy for the last pipeline.
+  size_t submit(bus::Message message);
   // Queues an input replayed from the journal: waits for room whatever the on_full
   // policy, since the input was accepted once already.
-  size_t replay(const bus::Message& message);
+  size_t replay(bus::Message message);
   // Stops taking messages and waits until the queues are empty or `deadline` passes;
   // returns how many messages were still queued or running then.
   size_t drain(std::chrono::milliseconds deadline);
@@ -89,7 +90,7 @@ class Runner {
 
  private:
   struct Lane;
-  size_t enqueue(const bus::Message& message, bool replayed);
+  size_t enqueue(bus::Message&& message, bool replayed);
   void schedule(Lane& lane);
   void drain_lane(Lane& lane);
   void process(Lane& lane, Envelope& envelope);
