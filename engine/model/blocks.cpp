@@ -134,22 +134,30 @@ struct AttentionJob {
 };
 
 // Tasks are (token, kv head) pairs, dealt round-robin so the longer causal rows of late
-// tokens spread over all threads.
+// tokens spread over all threads. When there are too few of them to share out evenly (a
+// decode step: 3 KV heads on 2 threads left one thread twice the work of the other), every
+// query head is a task of its own, dealt in contiguous runs so the heads of a KV head mostly
+// stay on one thread and its cache is read once.
 void run_attention_tasks(void* ctx, int thread, int n_threads) {
   const auto& job = *static_cast<const AttentionJob*>(ctx);
   ForwardContext& c = *job.c;
   const HParams& hp = c.hp;
   const int group = hp.n_head / hp.n_head_kv;
   float* scores = c.s.scores.data() + static_cast<size_t>(thread) * c.s.n_ctx;
-  const int tasks = c.n * hp.n_head_kv;
-  for (int task = thread; task < tasks; task += n_threads) {
-    const int t = task / hp.n_head_kv, g = task % hp.n_head_kv;
+  const int parts = c.n * hp.n_head_kv < 2 * n_threads ? group : 1;  // pieces of a KV head's group
+  const int heads_per_task = group / parts;
+  const int tasks = c.n * hp.n_head_kv * parts;
+  const int first = parts > 1 ? static_cast<int>(static_cast<int64_t>(thread) * tasks / n_threads) : thread;
+  const int last = parts > 1 ? static_cast<int>(static_cast<int64_t>(thread + 1) * tasks / n_threads) : tasks;
+  for (int task = first; task < last; task += parts > 1 ? 1 : n_threads) {
+    const int t = task / (hp.n_head_kv * parts), g = task / parts % hp.n_head_kv;
+    const int head = g * group + task % parts * heads_per_task;  // first query head of the task
     const int p = c.s.positions[t], slot = c.s.slots[t];
     const int kv_begin = job.window > 0 ? std::max(0, p - job.window + 1) : 0;
-    const float* q = c.s.qkv.data() + static_cast<size_t>(t) * c.s.qkv_stride + g * group * hp.head_dim;
-    float* out = c.s.att.data() + static_cast<size_t>(t) * hp.q_dim() + g * group * hp.head_dim;
-    kernels::attention(q, c.s.keys(slot, job.layer, g), c.s.values(slot, job.layer, g), out, scores, group, 1,
-                       hp.head_dim, kv_begin, p + 1, job.scale);
+    const float* q = c.s.qkv.data() + static_cast<size_t>(t) * c.s.qkv_stride + head * hp.head_dim;
+    float* out = c.s.att.data() + static_cast<size_t>(t) * hp.q_dim() + head * hp.head_dim;
+    kernels::attention(q, c.s.keys(slot, job.layer, g), c.s.values(slot, job.layer, g), out, scores,
+                       heads_per_task, 1, hp.head_dim, kv_begin, p + 1, job.scale);
   }
 }
 
