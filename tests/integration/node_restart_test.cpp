@@ -8,7 +8,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <mutex>
@@ -25,7 +24,6 @@
 namespace edgenode::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -54,7 +52,8 @@ class StreamProducer {
   }
   ~StreamProducer() { stop(); }
 
-  // Stops after the message in hand is acknowledged; returns how many were sent.
+  // Stops once the message in hand is acknowledged (or its wait timed out); returns how
+  // many were acknowledged, which are readings 0 .. n-1.
   int stop() {
     stopping_ = true;
     changed_.notify_all();
