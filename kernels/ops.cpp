@@ -10,8 +10,17 @@
 namespace edgenode::kernels {
 
 void rmsnorm(const float* x, const float* w, float* y, int n, float eps) {
+  // Eight partial sums rather than one chain of dependent double additions (the norm runs
+  // on one thread between matrix products). The order differs from ggml's single sum only
+  // within double precision, far below what reaches the float mean.
+  constexpr int kLanes = 8;
+  double partial[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) partial[j] += static_cast<double>(x[i + j] * x[i + j]);
   double sum = 0.0;
-  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  for (double p : partial) sum += p;
+  for (; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
   const float mean = static_cast<float>(sum / n);
   const float scale = 1.0f / std::sqrt(mean + eps);
   if (w) {
