@@ -36,6 +36,17 @@ TEST(JsonCodec, DepthLimitIsExact) {
   EXPECT_NE(reason(r).find("nesting deeper than 8"), std::string::npos) << reason(r);
 }
 
+TEST(JsonCodec, BracketsInsideStringsDoNotCountTowardsTheDepth) {
+  DecodeLimits limits;
+  limits.max_depth = 2;
+  auto r = decode_json(R"({"s": "[[[{{{", "e": "\"[[[", "a": [1]})", limits);
+  ASSERT_TRUE(r.ok()) << reason(r);
+  EXPECT_EQ((*r)["s"], "[[[{{{");
+  EXPECT_EQ((*r)["e"], "\"[[[");
+  auto deep = decode_json(R"({"s": "]]]", "a": [[1]]})", limits);
+  EXPECT_NE(reason(deep).find("nesting deeper than 2"), std::string::npos) << reason(deep);
+}
+
 TEST(JsonCodec, MalformedCorpusGivesReasons) {
   struct Case {
     std::string payload;
