@@ -88,7 +88,8 @@ void check_mqtt_buses(LoadedConfig& config) {
     } else if (!address->tls) {
       for (const auto& [field, file] : {std::pair{"ca_file", &m.ca_file}, std::pair{"cert_file", &m.cert_file},
                                         std::pair{"key_file", &m.key_file}}) {
-        if (!file->empty()) config.diagnostics.error(at(field), std::string(field) + " is for TLS, but the url is not mqtts://");
+        if (!file->empty())
+          config.diagnostics.error(at(field), std::string(field) + " is for TLS, but the url is not mqtts://");
       }
     }
     if (m.cert_file.empty() != m.key_file.empty()) {
@@ -181,20 +182,21 @@ void add_config_warnings(LoadedConfig& config) {
     }
   }
   for (const auto& bus : config.node.buses) {
-    if (bus.mqtt && bus.mqtt->insecure) {
-      const std::string pointer = bus.name == kDefaultBusName ? "/node/bus/mqtt/insecure"
-                                                              : "/node/buses/" + bus.name + "/mqtt/insecure";
-      config.diagnostics.warning(config.tree.pos(pointer), "bus '" + bus.name + "' does not verify the broker's certificate");
-    }
-  }
-  for (const auto& bus : config.node.buses) {
     if (!bus.mqtt) continue;
-    for (const auto& [field, file] : {std::pair{"ca_file", &bus.mqtt->ca_file}, std::pair{"cert_file", &bus.mqtt->cert_file},
-                                      std::pair{"key_file", &bus.mqtt->key_file}}) {
+    const MqttSettings& m = *bus.mqtt;
+    if (m.insecure) {
+      config.diagnostics.warning(config.tree.pos(mqtt_pointer(bus, "insecure")),
+                                 "bus '" + bus.name + "' does not verify the broker's certificate");
+    }
+    // Missing certificate files warn, as missing model files do: a config is often
+    // checked on another machine than the one it runs on.
+    for (const auto& [field, file] :
+         {std::pair{"ca_file", &m.ca_file}, std::pair{"cert_file", &m.cert_file}, std::pair{"key_file", &m.key_file}}) {
       std::error_code ec;
       if (!file->empty() && !std::filesystem::is_regular_file(*file, ec)) {
         config.diagnostics.warning(config.tree.pos(mqtt_pointer(bus, field)),
-                                   std::string(field) + " '" + *file + "' not found (run will refuse to start without it)");
+                                   std::string(field) + " '" + *file +
+                                       "' not found (run will refuse to start without it)");
       }
     }
   }

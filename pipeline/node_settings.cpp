@@ -15,18 +15,21 @@ const ObjectSpec& mqtt_spec() {
       .fields =
           {
               {.name = "url", .type = FieldType::string,
-               .doc = "mqtt://host:port or mqtts://host:port (TLS).", .required = true},
+               .doc = "mqtt://host:port or mqtts://host:port (TLS). No user:password@ here: use username and password.",
+               .required = true},
               {.name = "client_id", .type = FieldType::string, .doc = "Client id; default: the node id."},
               {.name = "username", .type = FieldType::string, .doc = "User name for password authentication."},
               {.name = "password", .type = FieldType::string,
                .doc = "Password; better as password_file (the file's content, trailing newline removed) or "
                       "${ENV_VAR}. Never logged.",
                .secret = true},
-              {.name = "ca_file", .type = FieldType::string, .doc = "CA certificate (PEM) to verify the broker."},
+              {.name = "ca_file", .type = FieldType::string,
+               .doc = "CA certificate (PEM) to verify the broker; default: the system's CAs (/etc/ssl/certs)."},
               {.name = "cert_file", .type = FieldType::string, .doc = "Client certificate (PEM) for mutual TLS."},
               {.name = "key_file", .type = FieldType::string, .doc = "Client key (PEM) for mutual TLS."},
               {.name = "insecure", .type = FieldType::boolean,
-               .doc = "Skip broker certificate verification. For tests only; logged as a warning.",
+               .doc = "Skip the broker certificate checks (its chain and its host name). For tests only; logged "
+                      "as a warning.",
                .default_value = false},
               {.name = "session", .type = FieldType::string,
                .doc = "persistent: clean start off plus a session expiry, so the broker keeps QoS 1/2 "

@@ -131,9 +131,9 @@ TEST(NodeMutualTls, WithoutClientCertificateTheBrokerRefusesAndTheNodeSaysSo) {
   EXPECT_NE(line.find("cert_file and key_file"), std::string::npos) << line;
 
   // A certificate from a CA the broker does not trust.
-  const auto foreign = write_relay_config(
-      broker->dir(), "mtls", broker->url(),
-      "ca_file: " + broker->ca_file() + ", cert_file: " + broker->foreign_cert_file() + ", key_file: " + broker->foreign_key_file());
+  const auto foreign = write_relay_config(broker->dir(), "mtls", broker->url(),
+                                         "ca_file: " + broker->ca_file() + ", cert_file: " + broker->foreign_cert_file() +
+                                             ", key_file: " + broker->foreign_key_file());
   const std::string foreign_line = expect_refusal(foreign, broker->dir() / "foreign.log");
   EXPECT_NE(foreign_line.find("alert unknown ca"), std::string::npos) << foreign_line;
 }
