@@ -172,6 +172,7 @@ Result<void> NodeRuntime::start() {
     spdlog::info("http_listening listen={} port={}", settings_.http_listen, http_->port());
   }
   publish_status(true);
+  online_ = true;
   return {};
 }
 
@@ -243,8 +244,12 @@ size_t NodeRuntime::stop() {
     input_closed_ = true;
     for (auto& [name, b] : buses_) b->resume_input();
   }
-  publish_telemetry();
-  publish_status(false);
+  // After a failed start there is no `online` to take back, and the buses may never have
+  // connected: nothing to publish, and trying would only log failures beside its reason.
+  if (online_) {
+    publish_telemetry();
+    publish_status(false);
+  }
   if (journal_ && !journal_->wait_until_flushed(deadline)) spdlog::warn("outbox_not_flushed outputs stay journaled");
   for (auto& [name, b] : buses_) b->stop();
   if (journal_) journal_->close();

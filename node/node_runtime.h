@@ -49,6 +49,7 @@ class NodeRuntime {
   std::unique_ptr<BusPublisher> publisher_;
   std::unique_ptr<JournalPublisher> journal_;  // with node.journal: the runner's publisher
   std::atomic<bool> input_closed_{false};       // stopping: inputs are journaled, not run
+  bool online_ = false;                         // start() completed and said `online`
   std::unique_ptr<pipeline::Runner> runner_;
   std::vector<const bus::Bus*> bus_views_;
   std::unique_ptr<class Telemetry> telemetry_;

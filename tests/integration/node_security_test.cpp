@@ -73,6 +73,8 @@ std::string expect_refusal(const std::string& config, const fs::path& log) {
   EXPECT_EQ(lines.size(), 1u) << node.log();
   if (lines.empty()) return {};
   EXPECT_EQ(last_line(node.log()), lines.back()) << "the reason must be the last line\n" << node.log();
+  EXPECT_EQ(node.log().find("publish_failed"), std::string::npos) << "a node that never started publishes nothing\n"
+                                                                  << node.log();
   return lines.back();
 }
 
