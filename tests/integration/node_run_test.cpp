@@ -1,15 +1,11 @@
 // `edgenode run` end to end: a real mosquitto, the real node process, a probe client.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "http_get.h"
 #include "mqtt_probe.h"
 #include "node_process.h"
 #include "node_site.h"
@@ -54,26 +50,6 @@ std::string property(const bus::Message& m, const std::string& key) {
   return {};
 }
 
-// A plain HTTP/1.0 GET on 127.0.0.1; returns the whole response (status line included).
-std::string http_get(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return {};
-  }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  (void)::send(fd, request.data(), request.size(), 0);
-  std::string response;
-  char buffer[4096];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) response.append(buffer, static_cast<size_t>(n));
-  ::close(fd);
-  return response;
-}
-
 class NodeRun : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -110,10 +86,8 @@ TEST_F(NodeRun, StatusSaysOnlineWithVersionAndPipelines) {
 }
 
 TEST_F(NodeRun, HttpMetricsHealthAndReadiness) {
-  std::smatch port;
-  const std::string log = node_->log();
-  ASSERT_TRUE(std::regex_search(log, port, std::regex("http_listening listen=\\S+ port=(\\d+)"))) << log;
-  const int p = std::stoi(port[1]);
+  const int p = logged_http_port(node_->log());
+  ASSERT_NE(p, 0) << node_->log();
   EXPECT_EQ(http_get(p, "/healthz").rfind("HTTP/1.1 200", 0), 0u);
   EXPECT_EQ(http_get(p, "/readyz").rfind("HTTP/1.1 200", 0), 0u);
   probe_->publish("in/json/m", R"({"v": 3})", 1);

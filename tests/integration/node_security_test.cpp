@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "http_get.h"
 #include "node_site.h"
 #include "support/mosquitto_broker.h"
 
@@ -141,7 +142,8 @@ TEST(NodeMutualTls, WithoutClientCertificateTheBrokerRefusesAndTheNodeSaysSo) {
 }
 
 // The password reaches the broker from password_file or from ${VAR}, and shows up nowhere:
-// not in the node's log, not in anything it publishes (status, telemetry, results).
+// not in the node's log, not in anything it publishes (status, telemetry, dead-letters,
+// results), not in /metrics.
 class NodePassword : public ::testing::TestWithParam<bool> {
  protected:
   static constexpr const char* kPassword = "Pw-7xq-kept-secret";
@@ -169,7 +171,8 @@ TEST_P(NodePassword, ConnectsAndNeverShowsThePassword) {
     ::setenv(kEnvVar, kPassword, 1);
     secret_field = std::string("password: \"${") + kEnvVar + "}\"";
   }
-  const auto config = write_relay_config(broker->dir(), "auth", broker->url(), "username: edge, " + secret_field);
+  const auto config = write_relay_config(broker->dir(), "auth", broker->url(), "username: edge, " + secret_field,
+                                         "http: {listen: \"127.0.0.1:0\"}");
   NodeProcess node({"run", config}, (broker->dir() / "node.log").string());
   ASSERT_TRUE(wait_online(probe, "auth").has_value()) << node.log();
   probe.publish("in/dev1", R"({"seq": 1})", 1);
@@ -179,6 +182,11 @@ TEST_P(NodePassword, ConnectsAndNeverShowsThePassword) {
     return m.topic == "edgenode/auth/telemetry" && json::parse(m.payload)["pipelines"]["relay"]["deadlettered"] == 1;
   }, seconds(20));
   ASSERT_TRUE(telemetry.has_value()) << node.log();
+  const int http_port = logged_http_port(node.log());
+  ASSERT_NE(http_port, 0) << node.log();
+  const std::string metrics = http_get(http_port, "/metrics");
+  EXPECT_NE(metrics.find("edgenode_bus_connected{bus=\"default\"} 1"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find(kPassword), std::string::npos) << "the password is in /metrics";
   EXPECT_EQ(node.stop(SIGTERM, seconds(10)), 0) << node.log();
 
   const std::string log = node.log();
