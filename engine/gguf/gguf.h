@@ -112,6 +112,12 @@ class GgufFile {
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* tensor(std::string_view name) const;
 
+  // Drops this process's pages of a range of the mapping once their contents were copied
+  // elsewhere, so the file is not counted twice in its memory; a later read maps them again
+  // from the page cache. Whole pages inside the range only; a no-op for from_memory files and
+  // for ranges outside the mapping.
+  void release_pages(const uint8_t* begin, uint64_t bytes) const;
+
  private:
   GgufFile() = default;
   friend class GgufParser;

@@ -112,6 +112,16 @@ GgufFile::~GgufFile() {
   if (map_) ::munmap(map_, size_);
 }
 
+void GgufFile::release_pages(const uint8_t* begin, uint64_t bytes) const {
+  // Addresses compared as integers: begin may point into memory that is not the mapping.
+  const auto map_start = reinterpret_cast<uintptr_t>(bytes_), start = reinterpret_cast<uintptr_t>(begin);
+  if (!map_ || start < map_start || bytes > size_ || start - map_start > size_ - bytes) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (start + page - 1) / page * page;
+  const uintptr_t last = (start + bytes) / page * page;
+  if (first < last) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 const GgufValue* GgufFile::find(std::string_view key) const {
   auto it = kv_index_.find(key);
   return it == kv_index_.end() ? nullptr : &kv_[it->second].value;

@@ -139,6 +139,7 @@ Result<void> WeightLoader::place_q8_matrices(ModelWeights& w) {
   const kernels::KernelTable& k = kernels::best();
   uint8_t* at = w.q8_memory.data();
   for (Matrix* m : order) {
+    const auto* source = reinterpret_cast<const uint8_t*>(m->q8);
     if (k.pack_q8) {
       k.pack_q8(m->q8, m->rows, m->cols / kQ8BlockSize, at);
       m->q8_packed = at;
@@ -147,6 +148,7 @@ Result<void> WeightLoader::place_q8_matrices(ModelWeights& w) {
       std::memcpy(at, m->q8, m->bytes());
       m->q8 = reinterpret_cast<const Q8Block*>(at);
     }
+    file_.release_pages(source, m->bytes());  // a matrix used as stored: its file pages
     at += padded(m->bytes());
   }
   requantized_storage_.clear();
