@@ -272,14 +272,20 @@ void panel_tile(const PanelView& p, const Q8Block* x, const int32_t* minus_bias,
   for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + static_cast<size_t>(t) * ldy, acc[t]);
 }
 
+// Packed weights take fewer instructions per byte than row-major ones, so they run further
+// ahead of the loads: 16 KB beat 4, 8 and 32 KB (1 thread, perf stat, -3 to -4 % cycles
+// per decode step against 8 KB).
+constexpr size_t kPanelPrefetchDistance = 16384;
+
 // One token against a panel streamed from memory: the eight products of a block split into
-// two independent chains (integer sums, exact in any order), and the panel `kPrefetchDistance`
-// bytes further on requested block by block while it stays within the caller's range.
+// two independent chains (integer sums, exact in any order), and the panel
+// kPanelPrefetchDistance bytes further on requested block by block while it stays within the
+// caller's range.
 void panel_matvec(const PanelView& p, const Q8Block* x, const int32_t* minus_bias, const float* scale, float* y,
                   int nblocks, const uint8_t* panel_start, const uint8_t* range_end) {
   __m512 acc = _mm512_setzero_ps();
   for (int b = 0; b < nblocks; ++b) {
-    const uint8_t* ahead = panel_start + static_cast<size_t>(b) * kPanelBlockBytes + kPrefetchDistance;
+    const uint8_t* ahead = panel_start + static_cast<size_t>(b) * kPanelBlockBytes + kPanelPrefetchDistance;
     if (ahead + kPanelBlockBytes <= range_end) {
       // Nine lines cover the 544 bytes wherever they start; unrolled, as the loop's own
       // instructions were half of this kernel's.
