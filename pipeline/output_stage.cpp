@@ -43,21 +43,22 @@ class OutputStage final : public Stage {
       auto valid = bus::validate_topic_name(out.topic);
       if (!valid) return StageResult::failed("output topic: " + valid.error().message);
     }
-    json body;
-    if (settings_.fields.empty()) {
-      body = envelope.result;
-    } else {
-      body = json::object();
+    // The whole result is encoded where it is; only a selection of fields is built anew.
+    const json* body = &envelope.result;
+    json selected;
+    if (!settings_.fields.empty()) {
+      selected = json::object();
       for (const auto& field : settings_.fields) {
-        if (const json* value = find_field(envelope.result, field)) set_field(body, field, *value);
+        if (const json* value = find_field(envelope.result, field)) set_field(selected, field, *value);
       }
+      body = &selected;
     }
     // Text output of a single string field is that string, not a JSON object around it.
-    if (settings_.format == bus::PayloadFormat::text && body.is_object() && body.size() == 1 &&
-        body.begin()->is_string()) {
-      body = *body.begin();
+    if (settings_.format == bus::PayloadFormat::text && body->is_object() && body->size() == 1 &&
+        body->begin()->is_string()) {
+      body = &*body->begin();
     }
-    out.payload = bus::encode_payload(body, settings_.format);
+    out.payload = bus::encode_payload(*body, settings_.format);
     out.content_type = std::string(bus::content_type_for(settings_.format));
     out.qos = settings_.qos;
     out.retain = settings_.retain;
