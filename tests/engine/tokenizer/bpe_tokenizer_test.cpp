@@ -102,6 +102,9 @@ TEST(PreTokenizer, Qwen2SplitsEveryDigit) {
 
 TEST(PreTokenizer, SmollmIsolatesDigitsBeforeTheGpt2Split) {
   EXPECT_EQ(pre_tokens("smollm", "ab 12c"), (Strings{"ab", " ", "1", "2", "c"}));
+  // Every numeric character is a digit, as the Rust Digits pre-tokenizer's char::is_numeric
+  // says ("½" and "①" too; transformers.js keeps to ASCII digits).
+  EXPECT_EQ(pre_tokens("smollm", "x\xC2\xBD\xE2\x91\xA0y"), (Strings{"x", "\xC2\xBD", "\xE2\x91\xA0", "y"}));
 }
 
 TEST(PreTokenizer, Gpt4oSplitsCamelCaseAndKeepsContractions) {
