@@ -10,6 +10,14 @@ namespace {
 // Messages one drain task runs before yielding the thread to other pipelines.
 constexpr int kBatch = 64;
 
+// A message waiting in a lane. Its envelope is made when it runs, on the thread that
+// runs it: an envelope's JSON members allocate, and memory allocated on the bus's thread
+// and freed on a worker defeats the allocator's per-thread caches.
+struct QueuedInput {
+  bus::Message input;
+  std::chrono::steady_clock::time_point started;
+};
+
 std::vector<const Pipeline*> views(const std::vector<std::unique_ptr<Pipeline>>& pipelines) {
   std::vector<const Pipeline*> out;
   for (const auto& p : pipelines) out.push_back(p.get());
@@ -21,7 +29,7 @@ struct Runner::Lane {
   Pipeline* pipeline = nullptr;
   std::mutex mutex;
   std::condition_variable not_full;
-  std::deque<Envelope> queue;
+  std::deque<QueuedInput> queue;
   bool scheduled = false;  // a drain task is queued or running
   std::atomic<uint64_t> in{0}, out{0}, filtered{0}, held{0}, dropped{0}, deadlettered{0};
   std::atomic<uint64_t> tokens_in{0}, tokens_out{0}, generate_us{0};
@@ -90,12 +98,9 @@ size_t Runner::enqueue(bus::Message&& message, bool replayed) {
         continue;
       }
     }
-    Envelope envelope;
     // The last pipeline takes the message itself; the others get copies.
-    if (t + 1 == targets.size()) envelope.input = std::move(message);
-    else envelope.input = message;
-    envelope.started = now;
-    lane.queue.push_back(std::move(envelope));
+    if (t + 1 == targets.size()) lane.queue.push_back(QueuedInput{std::move(message), now});
+    else lane.queue.push_back(QueuedInput{message, now});
     const bool start_drain = !lane.scheduled;
     lane.scheduled = true;
     lock.unlock();
@@ -122,7 +127,7 @@ void Runner::schedule(Lane& lane) {
 
 void Runner::drain_lane(Lane& lane) {
   for (int i = 0; i < kBatch; ++i) {
-    Envelope envelope;
+    QueuedInput next;
     bool finished = false;
     {
       std::lock_guard lock(lane.mutex);
@@ -130,7 +135,7 @@ void Runner::drain_lane(Lane& lane) {
         lane.scheduled = false;
         finished = true;
       } else {
-        envelope = std::move(lane.queue.front());
+        next = std::move(lane.queue.front());
         lane.queue.pop_front();
         lane.not_full.notify_one();
       }
@@ -141,6 +146,9 @@ void Runner::drain_lane(Lane& lane) {
       idle_.notify_all();
       return;
     }
+    Envelope envelope;
+    envelope.input = std::move(next.input);
+    envelope.started = next.started;
     process(lane, envelope);
   }
   schedule(lane);  // more waiting: requeue behind other pipelines' work
