@@ -124,7 +124,7 @@ void TransformerModel::describe(const LoadOptions& options, const WeightLoader* 
 }
 
 const std::string& TransformerModel::file_sha256() const {
-  if (sha256_.empty()) sha256_ = sha256_file_hex(info_.path);
+  std::call_once(sha256_once_, [this] { sha256_ = sha256_file_hex(info_.path); });
   return sha256_;
 }
 

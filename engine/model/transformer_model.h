@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ class TransformerModel final : public Model {
   GgufFile file_;  // mapped for the model's lifetime: weights may point into it
   std::unique_ptr<Tokenizer> tokenizer_;
   ModelInfo info_;
+  // Hashed on first use, which may come from several threads at once (the status
+  // publisher, infer stages on the runner's threads).
+  mutable std::once_flag sha256_once_;
   mutable std::string sha256_;
   HParams hp_;
   const Architecture* arch_ = nullptr;
