@@ -4,7 +4,8 @@
 // generator through one mosquitto on a free loopback port, at QoS 0 and QoS 1.
 // Both nodes run side by side on their own topics; the measurements alternate between
 // them in rounds, so a change of load on the machine during the run hits both alike.
-// Prints messages/s and end-to-end latency of each flow's median round; not a test.
+// Prints messages/s, end-to-end latency and node CPU per message of each flow's median
+// round, with the machine's load average before and after; not a test.
 //
 //   bench_passthrough [--messages N] [--seconds S] [--rounds R] [--edgenode BIN] [--node-red-dir DIR]
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +95,15 @@ std::optional<Flow> node_red_flow(const fs::path& node_red_dir, const testing::M
               nullptr};
 }
 
+// The 1-minute load average: the figures depend on what else runs on the cores, so the
+// table says how busy the machine was.
+std::string load_average() {
+  std::ifstream file("/proc/loadavg");
+  std::string one_minute;
+  file >> one_minute;
+  return one_minute.empty() ? "?" : one_minute;
+}
+
 // The round with the median rate (the lower middle one for an even count).
 const Round& median_round(const Row& row) {
   std::vector<const Round*> sorted;
@@ -148,6 +159,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::err);  // the clients' connect and disconnect lines would bury the table
 
+  const std::string load_before = load_average();
   auto broker = testing::MosquittoBroker::start();
   if (!broker) {
     std::fprintf(stderr, "mosquitto: %s\n", broker.error().message.c_str());
@@ -170,8 +182,8 @@ int main(int argc, char** argv) {
   for (auto& f : flows) f.node->stop();
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.flow > b.flow; });  // edgenode first
   std::printf("passthrough, 100-byte JSON readings, decode -> when -> encode; %d alternating rounds of at most "
-              "%d readings or %d s each; median round shown\n",
-              rounds, messages, seconds);
+              "%d readings or %d s each; median round shown; load average %s before, %s after\n",
+              rounds, messages, seconds, load_before.c_str(), load_average().c_str());
   print_table(rows);
   return 0;
 }
