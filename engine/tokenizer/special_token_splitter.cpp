@@ -44,11 +44,21 @@ SpecialTokenSplitter::SpecialTokenSplitter(const Vocab& vocab) {
     const auto token = static_cast<int32_t>(id);
     if (user_defined) user_defined_only_.insert(spelling, token);
     with_control_.insert(spelling, token);
+    if (user_defined && sentencepiece_spelling && spelling.find(sentencepiece::kSpaceMarker) != std::string::npos) {
+      user_defined_with_space_marker_.insert(spelling, token);
+    }
   }
 }
 
 void SpecialTokenSplitter::split(std::string_view text, bool parse_special, std::vector<TextFragment>& out) const {
-  const Trie& trie = parse_special ? with_control_ : user_defined_only_;
+  split_with(parse_special ? with_control_ : user_defined_only_, text, out);
+}
+
+void SpecialTokenSplitter::split_escaped(std::string_view escaped, std::vector<TextFragment>& out) const {
+  split_with(user_defined_with_space_marker_, escaped, out);
+}
+
+void SpecialTokenSplitter::split_with(const Trie& trie, std::string_view text, std::vector<TextFragment>& out) {
   if (trie.empty()) {
     if (!text.empty()) out.push_back({-1, text});
     return;

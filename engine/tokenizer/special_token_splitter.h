@@ -31,6 +31,9 @@ class SpecialTokenSplitter {
 
   // Appends the fragments of text to out (plain fragments are never empty).
   void split(std::string_view text, bool parse_special, std::vector<TextFragment>& out) const;
+  // SentencePiece: splits a plain fragment whose spaces became U+2581 at the user-defined
+  // tokens spelled with U+2581, which only now show (the others were split off before).
+  void split_escaped(std::string_view escaped, std::vector<TextFragment>& out) const;
 
  private:
   class Trie {
@@ -47,8 +50,11 @@ class SpecialTokenSplitter {
     std::array<bool, 256> first_byte_{};
   };
 
+  static void split_with(const Trie& trie, std::string_view text, std::vector<TextFragment>& out);
+
   Trie with_control_;       // control, unknown and user-defined tokens
   Trie user_defined_only_;  // what matches without special parsing
+  Trie user_defined_with_space_marker_;  // SentencePiece user-defined tokens holding U+2581
 };
 
 }  // namespace edgenode::engine

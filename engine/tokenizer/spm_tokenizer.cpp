@@ -149,7 +149,7 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos, b
     // Once spaces are U+2581, user-defined pieces such as "▁▁" are taken whole before any
     // merge, as SentencePiece does (Hugging Face's converted merges put them first too).
     pieces.clear();
-    splitter().split(escaped, /*parse_special=*/false, pieces);
+    splitter().split_escaped(escaped, pieces);
     for (const TextFragment& piece : pieces) {
       if (piece.token >= 0) {
         out.push_back(piece.token);
