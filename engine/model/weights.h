@@ -1,5 +1,6 @@
-// The weights of a transformer, read-only after load. Matrices run as Q8_0 (kept as stored
-// when the file has Q8_0, requantized at load otherwise) or as F32 (--weights f32, and rows
+// The weights of a transformer, read-only after load. Matrices run as Q8_0 (the file's Q8_0
+// values, or F32/F16/K-quants requantized at load), copied into huge pages in decode order and
+// packed for the kernel table where it has a packed layout; or as F32 (--weights f32, and rows
 // that do not divide into 32-blocks). Norm weights and biases are F32 vectors.
 //
 // Shapes are written (rows, cols): y = W·x with W[rows][cols], as ggml stores [ne0=cols, ne1=rows].
