@@ -225,13 +225,14 @@ Result<Journal::RedeliveryWindow*> Journal::window_for(const Message& m) {
   return &window;
 }
 
-Result<std::optional<int64_t>> Journal::redelivered_input(const Message& m) {
-  if (!has_delivery(m)) return std::optional<int64_t>{};
+Result<std::optional<Journal::Redelivery>> Journal::redelivered_input(const Message& m) {
+  using Found = std::optional<Redelivery>;
+  if (!has_delivery(m)) return Found{};
   std::lock_guard lock(mutex_);
   auto window = window_for(m);
   if (!window) return window.error();
   RedeliveryWindow& w = **window;
-  if (!w.open) return std::optional<int64_t>{};
+  if (!w.open) return Found{};
   auto row = statement("SELECT message_hash, input_id FROM deliveries WHERE bus = ? AND packet_id = ?");
   if (!row) return row.error();
   const int rc = (*row)->bind(1, m.bus).bind(2, int64_t{m.delivery.packet_id}).step();
@@ -244,12 +245,30 @@ Result<std::optional<int64_t>> Journal::redelivered_input(const Message& m) {
   if (!found || hash != message_hash(m) || input_id <= w.last_matched_id || input_id < w.floor_id ||
       input_id > w.last_before_id) {
     w.open = false;
-    return std::optional<int64_t>{};
+    return Found{};
   }
   w.last_matched_id = input_id;
   if (input_id == w.last_before_id) w.open = false;  // nothing older is left to resend
+  auto pending = statement("SELECT 1 FROM inbox WHERE id = ?");
+  if (!pending) return pending.error();
+  const int pending_rc = (*pending)->bind(1, input_id).step();
+  (*pending)->reset();
+  if (pending_rc != SQLITE_ROW && pending_rc != SQLITE_DONE) return sqlite_error("read inbox");
+  Redelivery redelivery{input_id, pending_rc == SQLITE_DONE};
+  if (redelivery.reopened) {
+    auto reopen = statement(
+        "INSERT INTO inbox (id, bus, topic, payload, qos, retain, content_type, expiry_s, user_properties, trace_id, "
+        "received_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!reopen) return reopen.error();
+    (*reopen)->bind(1, input_id).bind(2, m.bus).bind(3, m.topic).bind_blob(4, m.payload).bind(5, int64_t{m.qos})
+        .bind(6, int64_t{m.retain}).bind(7, m.content_type).bind(8, int64_t{m.expiry_s})
+        .bind(9, properties_to_text(m.user_properties)).bind(10, m.trace_id).bind(11, m.received_at_ms);
+    if ((*reopen)->step() != SQLITE_DONE) return sqlite_error("reopen input");
+    ++stats_.inbox_open;
+    ++stats_.inputs_reopened;
+  }
   ++stats_.inputs_redelivered;
-  return std::optional<int64_t>{input_id};
+  return Found{redelivery};
 }
 
 Result<int64_t> Journal::record_input(const Message& m) {

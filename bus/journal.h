@@ -10,8 +10,8 @@
 //                                    deleted) when it is finished and its last output is acked
 // A broker resends an input whose PUBACK it never got when the session resumes (after a
 // broker or node crash); redelivered_input(message), asked before record_input, names the
-// input already journaled for it, so it is neither journaled nor processed twice (see
-// bus/README.md, "Redeliveries").
+// input already journaled for it, so it never gets a second id (see bus/README.md,
+// "Redeliveries").
 // On start, pending_inputs() returns the inputs that were never finished, in arrival
 // order, for replay before new input; their re-created outputs keep the same stable ids,
 // so add_output ignores the ones already stored. Outputs of finished inputs are still in
@@ -76,6 +76,7 @@ struct JournalStats {
   uint64_t inputs_recorded = 0;   // since open
   uint64_t inputs_done = 0;       // since open
   uint64_t inputs_redelivered = 0;  // broker redeliveries of inputs already journaled, since open
+  uint64_t inputs_reopened = 0;     // of those, inputs that were done and are processed again
   uint64_t inbox_open = 0;        // inputs not yet done (pending or waiting for acks)
   uint64_t outbox_messages = 0;
   uint64_t outbox_bytes = 0;
@@ -95,12 +96,20 @@ class Journal {
   static std::string stable_output_id(int64_t input_id, std::string_view pipeline, int seq);
 
   // ---- inbox ----
+  struct Redelivery {
+    int64_t input_id = 0;
+    // False: the input is still pending; drop the message. True: it was done and is
+    // pending again under the same id; process it once more. A broker that resends an
+    // input whose ack it had received lost state in a crash, and may have lost the outputs
+    // it acknowledged after its last save too: they are produced again, with the same
+    // output ids, so consumers drop them if they had them.
+    bool reopened = false;
+  };
   // When `message` is the broker's redelivery of an input already journaled (same bus,
-  // packet id, topic and payload, resent first on a resumed session), that input's id:
-  // the caller drops the message, since the input is pending or done already. Nothing
+  // packet id, topic and payload, resent first on a resumed session), that input. Nothing
   // otherwise, and for a message without a Delivery (ZeroMQ, QoS 0). Call it for every
   // QoS >= 1 input of a bus, in arrival order, before record_input.
-  Result<std::optional<int64_t>> redelivered_input(const Message& message);
+  Result<std::optional<Redelivery>> redelivered_input(const Message& message);
   // Stores the input; returns its journal id (also the order of arrival).
   Result<int64_t> record_input(const Message& message);
   // Inputs never finished, oldest first, with journal_id set.

@@ -51,9 +51,11 @@ JournalPublisher::InputRecord JournalPublisher::record_input(bus::Message& messa
     spdlog::error("journal_redelivery_check_failed bus={} topic={} error=\"{}\"", message.bus, message.topic,
                   original.error().message);
   } else if (*original) {
-    spdlog::debug("input_redelivered bus={} topic={} packet_id={} input={}", message.bus, message.topic,
-                  message.delivery.packet_id, **original);
-    return InputRecord::redelivery;
+    spdlog::debug("input_redelivered bus={} topic={} packet_id={} input={} reopened={}", message.bus, message.topic,
+                  message.delivery.packet_id, (*original)->input_id, (*original)->reopened);
+    if (!(*original)->reopened) return InputRecord::redelivery;
+    message.journal_id = (*original)->input_id;
+    return InputRecord::recorded;
   }
   auto id = journal_->record_input(message);
   if (!id) {
@@ -215,6 +217,7 @@ json JournalPublisher::stats() const {
           {"inputs_recorded", s.inputs_recorded},
           {"inputs_done", s.inputs_done},
           {"inputs_redelivered", s.inputs_redelivered},
+          {"inputs_reopened", s.inputs_reopened},
           {"outbox",
            {{"messages", s.outbox_messages},
             {"bytes", s.outbox_bytes},

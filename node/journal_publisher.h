@@ -38,8 +38,8 @@ class JournalPublisher final : public pipeline::Publisher {
 
   void start_senders();
   enum class InputRecord {
-    recorded,    // journaled, journal_id set: process it
-    redelivery,  // the broker resent an input already journaled (pending or done): drop it
+    recorded,    // journaled (or a done input reopened by a broker's resend), journal_id set: process it
+    redelivery,  // the broker resent an input still pending: drop it
     failed,      // the journal cannot take it (logged): process it unjournaled
   };
   // Records a QoS >= 1 input and sets its journal_id; call inside the bus's message
@@ -63,7 +63,7 @@ class JournalPublisher final : public pipeline::Publisher {
   void close();
   // Compacts when the last compaction is older than the interval.
   void compact_from_time_to_time();
-  // {inbox_open, inputs_recorded, inputs_done, inputs_redelivered, outbox: {messages, bytes, dropped, expired,
+  // {inbox_open, inputs_recorded, inputs_done, inputs_redelivered, inputs_reopened, outbox: {messages, bytes, dropped, expired,
   //  refused, blocked, blocked_total}, senders: {<bus>: {sent, acked, in_flight}}}
   nlohmann::json stats() const;
 

@@ -125,7 +125,7 @@ Result<void> NodeRuntime::start() {
   for (auto& [name, b] : buses_) {
     b->on_message([this](bus::Message&& message) {
       // Recorded before this handler returns, that is before the broker gets its ack. A
-      // broker's redelivery of an input journaled already is acked and dropped here.
+      // broker's redelivery of an input still pending is acked and dropped here.
       if (journal_ && message.qos >= 1 &&
           journal_->record_input(message) == JournalPublisher::InputRecord::redelivery)
         return;

@@ -48,7 +48,8 @@ class JournalingReceiver {
     ASSERT_TRUE(original.ok()) << original.error().message;
     std::unique_lock lock(mutex_);
     if (*original) {
-      redelivered_.push_back(**original);
+      EXPECT_FALSE((*original)->reopened) << "the input is still pending";
+      redelivered_.push_back((*original)->input_id);
     } else {
       auto id = journal_.record_input(m);
       ASSERT_TRUE(id.ok()) << id.error().message;
