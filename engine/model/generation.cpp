@@ -207,6 +207,10 @@ void TransformerModel::finish(Sequence& seq) {
 }
 
 void TransformerModel::serve(const NextRequest& next) {
+  if (!arch_) {  // a vocab-only file: every request gets the reason
+    while (std::optional<ServeItem> item = next()) item->done(check_tokens(item->request.tokens, 0).error());
+    return;
+  }
   std::vector<bool> slot_busy(slot_tokens_.size(), false);
   std::vector<std::unique_ptr<Sequence>> running;
   std::vector<int32_t> tokens;
@@ -262,6 +266,7 @@ Result<GenerateResult> TransformerModel::generate(const GenerateRequest& request
     handed_over = true;
     return ServeItem{request, on_piece, [&](Result<GenerateResult> r) { outcome.emplace(std::move(r)); }};
   });
+  if (!outcome) return internal_error("the request was not served");
   return std::move(*outcome);
 }
 
