@@ -1,13 +1,23 @@
 // Picks the kernel table for this CPU once, from cpuid. Call sites never branch on the ISA.
 #include "kernels/tables.h"
 
+#if defined(EDGENODE_HAVE_AVX2)
+#include <cpuid.h>
+#endif
+
 namespace edgenode::kernels {
 namespace {
 
 #if defined(EDGENODE_HAVE_AVX2)
+// F16C straight from cpuid leaf 1: clang's __builtin_cpu_supports does not know "f16c".
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+}
+
 bool cpu_has_avx2() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 }
 #endif
 

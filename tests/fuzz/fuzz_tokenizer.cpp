@@ -16,6 +16,7 @@
 
 #include "engine/gguf/gguf.h"
 #include "engine/tokenizer/byte_level.h"
+#include "engine/tokenizer/nfc.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/utf8.h"
 #include "engine/tokenizer/vocab.h"
@@ -165,7 +166,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(id >= 0 && id < tokenizer.n_vocab(), "token id out of range");
       pieces += tokenizer.piece(id);
     }
-    if (!parse_special && exact_pieces(tokenizer)) check(pieces == expected_pieces(tokenizer, text), "pieces differ from the input");
+    if (!parse_special && exact_pieces(tokenizer)) {
+      // Qwen's vocabularies bring the text to NFC first, so their pieces spell that form.
+      std::string nfc;
+      const bool normalizable = tokenizer.kind() != "spm" && to_nfc(text, nfc);
+      check(pieces == expected_pieces(tokenizer, text) || (normalizable && pieces == nfc),
+            "pieces differ from the input");
+    }
 
     const std::string decoded = tokenizer.decode(ids);
     check(utf8::sanitized(decoded) == decoded, "decode() gave invalid UTF-8");
