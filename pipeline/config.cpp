@@ -169,6 +169,30 @@ std::vector<std::unique_ptr<Pipeline>> build_pipelines(LoadedConfig& config, con
   return pipelines;
 }
 
+namespace {
+
+// With the journal's outbox blocking when full, a pipeline whose queue blocks and whose
+// outputs go out on the bus it reads from can stall that bus: the outbox waits for acks the
+// bus thread would read, while the bus thread waits for room in the queue.
+void warn_if_block_can_stall(LoadedConfig& config, const json& pipeline, size_t index) {
+  if (config.node.journal.empty() || config.node.outbox_on_full != "block") return;
+  const json queue = pipeline.value("queue", json::object());
+  if (queue.value("on_full", std::string()) != "block") return;
+  const auto bus_of = [&](const char* stage) {
+    const json settings = pipeline.value(stage, json::object());
+    const std::string bus = settings.is_object() ? settings.value("bus", std::string()) : std::string();
+    return bus.empty() ? std::string(kDefaultBusName) : bus;
+  };
+  if (bus_of("input") != bus_of("output")) return;
+  config.diagnostics.warning(config.tree.pos("/pipelines/" + std::to_string(index) + "/queue/on_full"),
+                             "pipeline '" + pipeline.value("name", std::string()) +
+                                 "' blocks when full and publishes on the bus it reads, while the outbox also "
+                                 "blocks: a full outbox can stall that bus; use drop_oldest or deadletter here, or "
+                                 "outbox on_full: drop_oldest");
+}
+
+}  // namespace
+
 void add_config_warnings(LoadedConfig& config) {
   const json& values = config.tree.values;
   if (values.contains("pipelines")) {
@@ -179,6 +203,7 @@ void add_config_warnings(LoadedConfig& config) {
                                    "pipeline '" + p.value("name", std::string()) +
                                        "' sets allow_raw: input payloads may leave the site");
       }
+      warn_if_block_can_stall(config, p, i);
     }
   }
   for (const auto& bus : config.node.buses) {

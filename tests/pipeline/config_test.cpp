@@ -235,6 +235,38 @@ pipelines:
   EXPECT_NE(all.find("test.yaml:5:18: warning: model file '/nonexistent/model.gguf' not found"), std::string::npos) << all;
 }
 
+TEST(Config, WarnsWhereAFullOutboxCanStallTheInputBus) {
+  const std::string node = R"(node:
+  id: n
+  journal: /tmp/n.db
+  outbox: {on_full: block}
+  bus: {mqtt: {url: "mqtt://h"}}
+  buses: {up: {mqtt: {url: "mqtt://u"}}}
+pipelines:
+)";
+  const std::string same_bus = R"(  - name: p
+    input: {topics: [a]}
+    output: {topic: b}
+    queue: {on_full: block}
+)";
+  auto config = load(node + same_bus);
+  ASSERT_TRUE(config.ok()) << config.diagnostics.format_all();
+  add_config_warnings(config);
+  EXPECT_NE(config.diagnostics.format_all().find("test.yaml:11:22: warning: pipeline 'p' blocks when full"),
+            std::string::npos)
+      << config.diagnostics.format_all();
+
+  // Outputs on another bus: its acks do not wait behind the blocked input.
+  auto elsewhere = load(node + R"(  - name: p
+    input: {topics: [a]}
+    output: {topic: b, bus: up}
+    queue: {on_full: block}
+)");
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.diagnostics.format_all();
+  add_config_warnings(elsewhere);
+  EXPECT_EQ(elsewhere.diagnostics.format_all().find("blocks when full"), std::string::npos);
+}
+
 TEST(Config, MissingFileIsOneError) {
   auto config = load_config_file("/nonexistent/edgenode.yaml");
   ASSERT_EQ(config.diagnostics.error_count(), 1u);
