@@ -8,20 +8,14 @@
 #include <filesystem>
 
 #include "bus/journal.h"
+#include "support/temp_dir.h"
 
 namespace edgenode::bus {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "edgenode-redelivery-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using testing::TempDir;
 
 // An input on bus "site" with packet id `mid` from connection `connection`.
 Message delivered(int mid, uint64_t connection, bool resumed, const std::string& payload) {

@@ -9,20 +9,14 @@
 #include <fstream>
 
 #include "bus/journal.h"
+#include "support/temp_dir.h"
 
 namespace edgenode::bus {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "edgenode-journal-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using testing::TempDir;
 
 Message input(int n) {
   Message m;

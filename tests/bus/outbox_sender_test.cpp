@@ -10,6 +10,7 @@
 #include "bus/outbox_sender.h"
 #include "bus_test_util.h"
 #include "support/mosquitto_broker.h"
+#include "support/temp_dir.h"
 
 namespace edgenode::bus {
 namespace {
@@ -19,14 +20,7 @@ using edgenode::testing::MosquittoBroker;
 using edgenode::testing::MosquittoBrokerOptions;
 using namespace std::chrono_literals;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "edgenode-outbox-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using testing::TempDir;
 
 MqttOptions options_for(const MosquittoBroker& broker, const std::string& client_id) {
   MqttOptions o;

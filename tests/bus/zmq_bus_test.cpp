@@ -9,6 +9,7 @@
 
 #include "bus/zmq_bus.h"
 #include "bus_test_util.h"
+#include "support/temp_dir.h"
 
 // libzmq hands messages between its threads through lock-free queues that an
 // uninstrumented libzmq cannot show to ThreadSanitizer; its reports there are not ours.
@@ -26,14 +27,7 @@ Message message(std::string topic, std::string payload) {
   return m;
 }
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "edgenode-zmq-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using testing::TempDir;
 
 // Publishes probes until the receiver gets one: PUB/SUB and PUSH/PULL connect in the
 // background, and PUB drops what it sends before the subscription arrives.
