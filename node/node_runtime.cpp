@@ -97,7 +97,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig&
   const std::string status_topic = node->settings_.topic_prefix + "/status";
   for (const auto& b : node->settings_.buses) {
     auto created = create_bus(b, status_topic, b.name == node->control_bus_);
-    if (!created) return bad_input("bus '" + b.name + "': " + created.error().message);
+    if (!created) return bad_input(created.error().message);  // the bus's message names it
     node->buses_[b.name] = std::move(created).value();
   }
   node->publisher_ = std::make_unique<BusPublisher>(node->buses_);
