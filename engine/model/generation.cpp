@@ -54,6 +54,7 @@ struct TransformerModel::Sequence {
   std::vector<int32_t> history;  // prompt and generated tokens, for the repetition penalty
   int pos = 0;                   // where the next fed token goes
   int32_t next = -1;             // the token to feed in the coming step
+  float* logits = nullptr;       // (n_vocab) the latest logits: its prompt's, then its step row
   size_t shown = 0;              // bytes of result.text already handed to on_piece
   bool cancelled = false;
   std::optional<Error> failure;  // set when the sequence ends in an error
@@ -127,7 +128,8 @@ Result<std::unique_ptr<TransformerModel::Sequence>> TransformerModel::start(Serv
 
   const auto prompt_start = std::chrono::steady_clock::now();
   const std::span<const int32_t> rest(prompt.data() + reuse, prompt.size() - reuse);
-  forward(rest, static_cast<int>(reuse), slot, logits_.data() + static_cast<size_t>(slot) * hp_.n_vocab, false);
+  seq->logits = logits_.data() + static_cast<size_t>(slot) * hp_.n_vocab;
+  forward(rest, static_cast<int>(reuse), slot, seq->logits, false);
   seq->result.prompt_ms = elapsed_ms(prompt_start);
   seq->result.reused_prompt_tokens = static_cast<int>(reuse);
   slot_busy[slot] = true;
@@ -145,8 +147,7 @@ bool TransformerModel::advance(Sequence& seq) {
   const GenerateRequest& request = seq.item.request;
   GenerateResult& result = seq.result;
   if (static_cast<int>(result.tokens.size()) >= request.max_tokens) return false;
-  float* logits = logits_.data() + static_cast<size_t>(seq.slot) * hp_.n_vocab;
-  std::span<float> row(logits, hp_.n_vocab);
+  std::span<float> row(seq.logits, hp_.n_vocab);
   if (seq.matcher) {
     seq.matcher->allowed(grammar_mask_);
     for (int i = 0; i < hp_.n_vocab; ++i)
@@ -248,8 +249,7 @@ void TransformerModel::serve(const NextRequest& next) {
     forward_step(tokens, positions, slots, step_logits_.data());
     for (size_t i = 0; i < running.size(); ++i) {
       Sequence& seq = *running[i];
-      std::copy_n(step_logits_.data() + i * hp_.n_vocab, hp_.n_vocab,
-                  logits_.data() + static_cast<size_t>(seq.slot) * hp_.n_vocab);
+      seq.logits = step_logits_.data() + i * hp_.n_vocab;  // read by advance() below, before the next step
       slot_tokens_[seq.slot].push_back(seq.next);
       ++seq.pos;
     }

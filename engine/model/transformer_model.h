@@ -72,7 +72,7 @@ class TransformerModel final : public Model {
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::unique_ptr<RunState> state_;
   std::vector<std::vector<int32_t>> slot_tokens_;  // the tokens each sequence slot's KV cache holds
-  std::vector<float> logits_;       // (n_slots, n_vocab): latest logits of the sequence in each slot
+  std::vector<float> logits_;       // (n_slots, n_vocab): each slot's prompt logits
   std::vector<float> step_logits_;  // (n_slots, n_vocab): one decode step's rows, in batch order
   std::unique_ptr<grammar::TokenTrie> token_trie_;
   std::vector<uint8_t> grammar_mask_;  // (n_vocab) tokens the grammar allows next
