@@ -74,6 +74,15 @@ Result<std::unique_ptr<NodeRuntime>> start_node(const std::string& text, const s
   return node;
 }
 
+// Each diagnostic at its own log level, as "config file:line:col: message" (the level names
+// the severity).
+void log_diagnostics(const pipeline::Diagnostics& diagnostics) {
+  for (const auto& d : diagnostics.all()) {
+    const auto level = d.severity == pipeline::Severity::error ? spdlog::level::err : spdlog::level::warn;
+    spdlog::log(level, "config {}: {}", diagnostics.where(d), d.message);
+  }
+}
+
 // SIGHUP: the file is checked first and a config with errors is refused, each error logged
 // as file:line:col, while the running node goes on untouched. A good one replaces the
 // running node the way a stop and a start would (inputs in flight drained or journaled; with
@@ -83,11 +92,11 @@ void reload(const std::string& path, std::string& running_text, std::unique_ptr<
   const auto text = read_text(path);
   auto checked = pipeline::check_config_file(path);
   if (!text || !checked.ok()) {
-    for (const auto& d : checked.diagnostics.all()) spdlog::error("config {}", checked.diagnostics.format(d));
+    log_diagnostics(checked.diagnostics);
     spdlog::error("reload_refused errors={} the running config stays", checked.diagnostics.error_count());
     return;
   }
-  for (const auto& d : checked.diagnostics.all()) spdlog::warn("config {}", checked.diagnostics.format(d));
+  log_diagnostics(checked.diagnostics);
   spdlog::info("reload_started path={}", path);
   const size_t left = node->stop();
   node.reset();
@@ -116,7 +125,7 @@ int run(const std::string& config_path) {
     std::fprintf(stderr, "edgenode: refusing to start with %zu config error(s)\n", config.diagnostics.error_count());
     return kExitBadInput;
   }
-  for (const auto& d : config.diagnostics.all()) spdlog::warn("config {}", config.diagnostics.format(d));
+  log_diagnostics(config.diagnostics);
 
   std::string running_text = *text;
   auto started = start_node(running_text, config_path);

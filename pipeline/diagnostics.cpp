@@ -19,9 +19,12 @@ size_t Diagnostics::error_count() const {
                                            [](const Diagnostic& d) { return d.severity == Severity::error; }));
 }
 
+std::string Diagnostics::where(const Diagnostic& d) const {
+  return file_ + ':' + std::to_string(d.pos.line) + ':' + std::to_string(d.pos.column);
+}
+
 std::string Diagnostics::format(const Diagnostic& d) const {
-  std::string out = file_;
-  out += ':' + std::to_string(d.pos.line) + ':' + std::to_string(d.pos.column) + ": ";
+  std::string out = where(d) + ": ";
   if (d.severity == Severity::warning) out += "warning: ";
   out += d.message;
   return out;

@@ -32,6 +32,8 @@ class Diagnostics {
   const std::vector<Diagnostic>& all() const { return items_; }
   const std::string& file() const { return file_; }
 
+  // "file:line:col" of a diagnostic.
+  std::string where(const Diagnostic& d) const;
   // One line per diagnostic: "file:line:col: message" or "file:line:col: warning: message".
   std::string format(const Diagnostic& d) const;
   // Every diagnostic, errors first in source order, one per line.
