@@ -1,5 +1,6 @@
 #include "pipeline/schema.h"
 
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -9,7 +10,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kDurationPattern = "^\\s*[0-9]+(\\.[0-9]+)?\\s*(ms|s|m|h)\\s*$";
+constexpr const char* kDurationPattern = "^\\s*[0-9]+(\\.[0-9]+)?\\s*(ms|s|m|h|d)\\s*$";
 constexpr const char* kSizePattern = "^\\s*[0-9]+(\\.[0-9]+)?\\s*(B|KB|MB|GB|KiB|MiB|GiB)?\\s*$";
 
 json object_schema(const ObjectSpec& spec);
@@ -103,12 +104,19 @@ void collect(const ObjectSpec& spec, const std::string& path, std::vector<Sectio
   }
 }
 
+// A range bound as written in the docs: 1 rather than 1.0, 0.5 as is.
+std::string bound_text(double bound) {
+  return bound == std::floor(bound) && std::abs(bound) < 1e15 ? std::to_string(static_cast<int64_t>(bound))
+                                                               : json(bound).dump();
+}
+
 }  // namespace
 
 std::string format_default(const FieldSpec& f) {
   if (f.default_value.is_null() || f.default_value.is_object()) return "";
   if (f.type == FieldType::duration && f.default_value.is_number_integer()) {
     const int64_t ms = f.default_value.get<int64_t>();
+    if (ms % 86400000 == 0 && ms > 0) return std::to_string(ms / 86400000) + "d";
     if (ms % 3600000 == 0 && ms > 0) return std::to_string(ms / 3600000) + "h";
     if (ms % 60000 == 0 && ms > 0) return std::to_string(ms / 60000) + "m";
     if (ms % 1000 == 0 && ms > 0) return std::to_string(ms / 1000) + "s";
@@ -157,10 +165,12 @@ std::string markdown_reference(const ObjectSpec& root) {
     for (const auto& f : section.spec->fields) {
       std::string description = f.doc;
       if (f.secret) description += " *Secret*: or `" + f.name + "_file`.";
-      if (f.minimum || f.maximum) {
-        description += " Range: " + (f.minimum ? json(*f.minimum).dump() : std::string("…")) + " to " +
-                       (f.maximum ? json(*f.maximum).dump() : std::string("…")) + ".";
-      }
+      if (f.minimum && f.maximum)
+        description += " Range: " + bound_text(*f.minimum) + " to " + bound_text(*f.maximum) + ".";
+      else if (f.minimum)
+        description += " At least " + bound_text(*f.minimum) + ".";
+      else if (f.maximum)
+        description += " At most " + bound_text(*f.maximum) + ".";
       md << "| `" << f.name << "` | " << type_text(f) << " | " << (f.required ? "**required**" : escape_cell(format_default(f)))
          << " | " << escape_cell(description) << " |\n";
     }

@@ -49,8 +49,8 @@ Result<int64_t> scaled(std::string_view text, const Unit* units, size_t n_units,
 }  // namespace
 
 Result<int64_t> parse_duration_ms(std::string_view text) {
-  static constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-  return scaled(text, kUnits, std::size(kUnits), false, "duration", "a number with ms, s, m or h (e.g. 500ms, 10s)");
+  static constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+  return scaled(text, kUnits, std::size(kUnits), false, "duration", "a number with ms, s, m, h or d (e.g. 500ms, 10s)");
 }
 
 Result<int64_t> parse_size_bytes(std::string_view text) {

@@ -73,7 +73,7 @@ pipelines:
   auto config = load(text);
   const auto errors = errors_of(config);
   ASSERT_EQ(errors.size(), 5u) << config.diagnostics.format_all();
-  EXPECT_EQ(errors[0], "test.yaml:5:25: interval: duration '10' needs a unit: a number with ms, s, m or h (e.g. 500ms, 10s)");
+  EXPECT_EQ(errors[0], "test.yaml:5:25: interval: duration '10' needs a unit: a number with ms, s, m, h or d (e.g. 500ms, 10s)");
   EXPECT_EQ(errors[1], "test.yaml:8:30: unknown key 'qso' in input; did you mean 'qos'?");
   // The end of the expression, just past '>': column 11 of the value, which starts at 12.
   EXPECT_EQ(errors[2], "test.yaml:9:23: in expression: expected a value but the expression ended");

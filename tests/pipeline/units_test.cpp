@@ -12,6 +12,7 @@ TEST(Units, DurationsNeedAUnit) {
   EXPECT_EQ(*parse_duration_ms("10s"), 10000);
   EXPECT_EQ(*parse_duration_ms("2m"), 120000);
   EXPECT_EQ(*parse_duration_ms("1.5h"), 5400000);
+  EXPECT_EQ(*parse_duration_ms("7d"), 604800000);
   EXPECT_FALSE(parse_duration_ms("10").ok());
   EXPECT_FALSE(parse_duration_ms("10 parsecs").ok());
   EXPECT_FALSE(parse_duration_ms("-1s").ok());
