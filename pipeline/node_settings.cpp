@@ -121,6 +121,25 @@ const ObjectSpec& outbox_spec() {
   return spec;
 }
 
+const ObjectSpec& archive_spec() {
+  static const ObjectSpec spec{
+      .name = "archive",
+      .doc = "A local archive of raw input payloads, on this node's disk only (SQLite). Dead-letters carry "
+             "only a payload's SHA-256; `edgenode archive` finds the payload here. Pipelines say what they "
+             "keep with `archive:` (dead-letters by default).",
+      .fields =
+          {
+              {.name = "path", .type = FieldType::string, .doc = "Path of the archive file.", .required = true},
+              {.name = "max_bytes", .type = FieldType::size,
+               .doc = "Most payload bytes kept; the oldest entries go first.", .default_value = 67108864,
+               .minimum = 1},
+              {.name = "max_age", .type = FieldType::duration, .doc = "Entries older than this are removed.",
+               .default_value = 604800000, .minimum = 1},
+          },
+  };
+  return spec;
+}
+
 const ObjectSpec& model_spec() {
   static const ObjectSpec spec{
       .name = "model",
@@ -196,6 +215,8 @@ const ObjectSpec& node_spec() {
                       "while their bus is away. Without it, outputs are published directly."},
               {.name = "outbox", .type = FieldType::object, .doc = outbox_spec().doc, .default_value = json::object(),
                .object = &outbox_spec()},
+              {.name = "archive", .type = FieldType::object, .doc = archive_spec().doc,
+               .object = &archive_spec(), .example = "archive: {path: /var/lib/edgenode/archive.db, max_age: 7d}"},
               {.name = "bus", .type = FieldType::object,
                .doc = "The default bus: inputs and outputs without `bus:` use it, and so do status, telemetry "
                       "and dead-letters.",
@@ -231,6 +252,12 @@ NodeSettings node_settings_from(const json& node, const json& models) {
   s.outbox_max_messages = outbox.value("max_messages", uint64_t{100000});
   s.outbox_max_bytes = outbox.value("max_bytes", uint64_t{256} << 20);
   s.outbox_on_full = outbox.value("on_full", std::string("drop_oldest"));
+  if (node.contains("archive")) {
+    const json& archive = node.at("archive");
+    s.archive_path = archive.value("path", std::string());
+    s.archive_max_bytes = archive.value("max_bytes", uint64_t{64} << 20);
+    s.archive_max_age_ms = archive.value("max_age", int64_t{604800000});
+  }
   if (node.contains("bus")) s.buses.push_back(bus_from(kDefaultBusName, node.at("bus"), s.id));
   if (node.contains("buses")) {
     for (const auto& [name, value] : node.at("buses").items()) s.buses.push_back(bus_from(name, value, s.id));

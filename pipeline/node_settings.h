@@ -53,6 +53,9 @@ struct NodeSettings {
   uint64_t outbox_max_messages = 100000;
   uint64_t outbox_max_bytes = 256ull << 20;
   std::string outbox_on_full = "drop_oldest";  // drop_oldest | block
+  std::string archive_path;                    // empty: no raw archive
+  uint64_t archive_max_bytes = 64ull << 20;
+  int64_t archive_max_age_ms = 604800000;
   std::vector<BusSettings> buses;  // the default bus first when there is one
   int64_t telemetry_interval_ms = 10000;
   std::string telemetry_format = "json";

@@ -72,9 +72,20 @@ const ObjectSpec& pipeline_spec() {
                .doc = "Lets the input payload leave the node: the result starts as the decoded payload, and "
                       "dead-letters carry the raw payload. `check` warns about it.",
                .default_value = false},
+              {.name = "archive", .type = FieldType::string,
+               .doc = "What of this pipeline's inputs node.archive keeps on the node's disk: the payloads of "
+                      "dead-lettered inputs, every input (e.g. to collect training data on site), or none. "
+                      "Nothing without node.archive.",
+               .default_value = "deadletters", .enum_values = {"deadletters", "inputs", "none"}},
           },
   };
   return spec;
+}
+
+ArchiveMode archive_mode_from(const std::string& name) {
+  if (name == "inputs") return ArchiveMode::inputs;
+  if (name == "none") return ArchiveMode::none;
+  return ArchiveMode::deadletters;
 }
 
 OnFull on_full_from(const std::string& name) {
@@ -121,6 +132,7 @@ std::unique_ptr<Pipeline> build_pipeline(const BuildContext& pipeline_ctx) {
   settings.queue_max = queue.value("max", size_t{256});
   settings.on_full = on_full_from(queue.value("on_full", std::string("deadletter")));
   settings.allow_raw = v.value("allow_raw", false);
+  settings.archive = archive_mode_from(v.value("archive", std::string("deadletters")));
 
   std::vector<std::unique_ptr<Stage>> stages;
   bool ok = true;
@@ -141,6 +153,12 @@ std::unique_ptr<Pipeline> build_pipeline(const BuildContext& pipeline_ctx) {
   }
   if (v.contains("prompt") && !v.contains("infer")) {
     ctx.error("prompt", "prompt has no effect without an infer stage");
+    ok = false;
+  }
+  const json& root = ctx.tree.values;
+  const bool node_has_archive = root.contains("node") && root.at("node").contains("archive");
+  if (settings.archive == ArchiveMode::inputs && !node_has_archive) {
+    ctx.error("archive", "archive: inputs needs node.archive (the file to keep them in)");
     ok = false;
   }
   if (!ok) return nullptr;

@@ -15,6 +15,8 @@
 namespace edgenode::pipeline {
 
 enum class OnFull { block, drop_oldest, deadletter };
+// What of a pipeline's inputs the node's raw archive keeps.
+enum class ArchiveMode { deadletters, inputs, none };
 
 struct PipelineSettings {
   std::string name;
@@ -25,6 +27,7 @@ struct PipelineSettings {
   size_t queue_max = 256;
   OnFull on_full = OnFull::deadletter;
   bool allow_raw = false;
+  ArchiveMode archive = ArchiveMode::deadletters;
 };
 
 // How one message left the pipeline.
