@@ -1,13 +1,18 @@
 // Node-level passthrough benchmark: `edgenode run` with bench/bus/passthrough.yaml
-// (decode JSON, `when`, output; no model) and the same flow in Node-RED
-// (node-red/flows.json: mqtt in, json, switch, json, mqtt out), each fed by the same
-// generator through one mosquitto on a free loopback port, at QoS 0 and QoS 1.
-// Both nodes run side by side on their own topics; the measurements alternate between
-// them in rounds, so a change of load on the machine during the run hits both alike.
+// (decode JSON, `when`, output; no model), the same flow in Node-RED
+// (node-red/flows.json: mqtt in, json, switch, json, mqtt out), and bench_relay (relay.cpp:
+// one libmosquitto client that republishes every reading unchanged, no decode, no filter),
+// each fed by the same generator through one mosquitto on a free loopback port, at QoS 0
+// and QoS 1. The relay is the ceiling: a passthrough crosses the broker twice, and what
+// the relay reaches is what any node can reach through this broker on this machine.
+// All nodes run side by side on their own topics; the measurements alternate between
+// them in rounds, so a change of load on the machine during the run hits all alike.
 // Prints messages/s, end-to-end latency and node CPU per message of each flow's median
-// round, with the machine's load average before and after; not a test.
+// round, each flow's rate against Node-RED's and the relay's, with the machine's load
+// average before and after; not a test.
 //
-//   bench_passthrough [--messages N] [--seconds S] [--rounds R] [--edgenode BIN] [--node-red-dir DIR]
+//   bench_passthrough [--messages N] [--seconds S] [--rounds R] [--edgenode BIN] [--relay BIN]
+//                     [--node-red-dir DIR]
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +33,8 @@ namespace {
 
 using namespace edgenode;
 namespace fs = std::filesystem;
+
+constexpr const char* kRelay = "relay";
 
 struct Flow {
   std::string name;
@@ -113,30 +120,33 @@ const Round& median_round(const Row& row) {
   return *sorted[(sorted.size() - 1) / 2];
 }
 
+// Rows of one QoS in the order the flows were started (edgenode, Node-RED, relay); each
+// flow's median rate beside Node-RED's and the relay's at that QoS.
 void print_table(const std::vector<Row>& rows) {
   auto rate_of = [&](const std::string& flow, int qos) {
     for (const auto& r : rows)
       if (r.flow == flow && r.qos == qos) return median_round(r).load.messages_per_s;
     return 0.0;
   };
-  std::printf("%-10s %4s %12s %10s %10s %11s %15s  %-14s %s\n", "flow", "QoS", "msgs/s", "p50 ms", "p99 ms",
-              "edgenode/NR", "node CPU us/msg", "sent/received", "msgs/s of each round");
+  auto ratio = [](double rate, double base, const char* format) {
+    if (base <= 0) return std::string("-");
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, format, rate / base);
+    return std::string(buffer);
+  };
+  std::printf("%-9s %4s %10s %9s %9s %9s %9s %15s  %-14s %s\n", "flow", "QoS", "msgs/s", "p50 ms", "p99 ms",
+              "x NodeRED", "of relay", "node CPU us/msg", "sent/received", "msgs/s of each round");
   for (const auto& row : rows) {
     const Round& m = median_round(row);
-    const double node_red = rate_of("Node-RED", row.qos);
-    std::string ratio = "-";
-    if (row.flow == "edgenode" && node_red > 0) {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.1fx", m.load.messages_per_s / node_red);
-      ratio = buffer;
-    }
+    const double rate = m.load.messages_per_s;
     // Includes the few ready probes of the round.
     const double cpu_us = m.load.received > 0 ? 1e6 * m.node_cpu_s / m.load.received : 0;
     const std::string counts = std::to_string(m.load.sent) + "/" + std::to_string(m.load.received);
     std::string each;
     for (const auto& r : row.rounds) each += std::to_string(static_cast<long>(r.load.messages_per_s)) + " ";
-    std::printf("%-10s %4d %12.0f %10.3f %10.3f %11s %15.1f  %-14s %s\n", row.flow.c_str(), row.qos,
-                m.load.messages_per_s, m.load.p50_ms, m.load.p99_ms, ratio.c_str(), cpu_us, counts.c_str(),
+    std::printf("%-9s %4d %10.0f %9.3f %9.3f %9s %9s %15.1f  %-14s %s\n", row.flow.c_str(), row.qos, rate,
+                m.load.p50_ms, m.load.p99_ms, ratio(rate, rate_of("Node-RED", row.qos), "%.2fx").c_str(),
+                ratio(rate, rate_of(kRelay, row.qos) / 100, "%.0f%%").c_str(), cpu_us, counts.c_str(),
                 each.c_str());
   }
 }
@@ -149,12 +159,14 @@ int main(int argc, char** argv) {
   int seconds = 30;
   int rounds = 3;
   std::string edgenode = EDGENODE_BIN;
+  std::string relay = BENCH_RELAY_BIN;
   std::string node_red_dir = std::string(EDGENODE_SOURCE_DIR) + "/bench/bus/node-red";
   std::string config = std::string(EDGENODE_SOURCE_DIR) + "/bench/bus/passthrough.yaml";
   app.add_option("--messages", messages, "Readings per flow, QoS and round (at most)")->check(CLI::Range(1, 10000000));
   app.add_option("--seconds", seconds, "Longest sending time per flow, QoS and round")->check(CLI::Range(1, 3600));
   app.add_option("--rounds", rounds, "Alternating rounds per QoS; the median is shown")->check(CLI::Range(1, 100));
   app.add_option("--edgenode", edgenode, "The edgenode binary")->check(CLI::ExistingFile);
+  app.add_option("--relay", relay, "The bench_relay binary (the ceiling)")->check(CLI::ExistingFile);
   app.add_option("--node-red-dir", node_red_dir, "Where Node-RED is installed (package.json, flows.json)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::err);  // the clients' connect and disconnect lines would bury the table
@@ -168,6 +180,7 @@ int main(int argc, char** argv) {
   std::vector<Flow> flows;
   flows.push_back(Flow{"edgenode", "", {edgenode, "run", config}, {{"MQTT_URL", (*broker)->url()}}, nullptr});
   if (auto flow = node_red_flow(node_red_dir, **broker)) flows.push_back(std::move(*flow));
+  flows.push_back(Flow{kRelay, "relay/", {relay, "127.0.0.1", std::to_string((*broker)->port()), "relay/"}, {}, nullptr});
   std::erase_if(flows, [&](Flow& f) { return !start_node(f, **broker); });
 
   std::vector<Row> rows;
@@ -180,9 +193,9 @@ int main(int argc, char** argv) {
     for (auto& r : by_flow) rows.push_back(std::move(r));
   }
   for (auto& f : flows) f.node->stop();
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.flow > b.flow; });  // edgenode first
-  std::printf("passthrough, 100-byte JSON readings, decode -> when -> encode; %d alternating rounds of at most "
-              "%d readings or %d s each; median round shown; load average %s before, %s after\n",
+  std::printf("passthrough, 100-byte JSON readings, decode -> when -> encode (relay: unchanged, no decode); "
+              "%d alternating rounds of at most %d readings or %d s each; median round shown; load average %s "
+              "before, %s after\n",
               rounds, messages, seconds, load_before.c_str(), load_average().c_str());
   print_table(rows);
   return 0;
