@@ -107,9 +107,18 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig&
     node->journal_ = std::move(journal).value();
   }
 
+  if (!node->settings_.archive_path.empty()) {
+    auto archive = bus::RawArchive::open({.path = node->settings_.archive_path,
+                                          .max_bytes = node->settings_.archive_max_bytes,
+                                          .max_age_ms = node->settings_.archive_max_age_ms});
+    if (!archive) return bad_input(archive.error().message);
+    node->archive_ = std::move(archive).value();
+  }
+
   pipeline::RunnerOptions options;
   options.workers = 2;
   options.deadletters = {node->settings_.topic_prefix, node->control_bus_};
+  options.archive = node->archive_.get();
   pipeline::Publisher& publisher = node->journal_ ? static_cast<pipeline::Publisher&>(*node->journal_)
                                                   : static_cast<pipeline::Publisher&>(*node->publisher_);
   node->runner_ = std::make_unique<pipeline::Runner>(std::move(pipelines), publisher, options);
@@ -211,6 +220,11 @@ void NodeRuntime::publish_telemetry() {
   if (journal_) {
     record["journal"] = journal_->stats();
     journal_->compact_from_time_to_time();
+  }
+  if (archive_) {
+    const bus::RawArchiveStats a = archive_->stats();
+    record["archive"] = {{"entries", a.entries}, {"bytes", a.bytes}, {"kept", a.kept},
+                         {"pruned", a.pruned}, {"dropped", a.dropped}};
   }
   bus::Message message;
   message.topic = settings_.topic_prefix + "/telemetry";

@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "bus/bus.h"
+#include "bus/raw_archive.h"
 #include "pipeline/config.h"
 #include "pipeline/runner.h"
 
@@ -50,6 +51,7 @@ class NodeRuntime {
   std::unique_ptr<JournalPublisher> journal_;  // with node.journal: the runner's publisher
   std::atomic<bool> input_closed_{false};       // stopping: inputs are journaled, not run
   bool online_ = false;                         // start() completed and said `online`
+  std::unique_ptr<bus::RawArchive> archive_;  // with node.archive; outlives the runner that feeds it
   std::unique_ptr<pipeline::Runner> runner_;
   std::vector<const bus::Bus*> bus_views_;
   std::unique_ptr<class Telemetry> telemetry_;

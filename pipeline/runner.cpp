@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/model/sha256.h"
+
 namespace edgenode::pipeline {
 
 namespace {
@@ -189,6 +191,8 @@ void Runner::process(Lane& lane, Envelope& envelope) {
       kept = deadletter(lane, envelope.input, outcome.stage, outcome.reason);
       break;
   }
+  if (outcome.status != StageStatus::failed && lane.pipeline->settings().archive == ArchiveMode::inputs)
+    archive(lane, envelope.input, {}, {});
   if (kept) lane_done(input_id);
 }
 
@@ -196,9 +200,24 @@ bool Runner::deadletter(Lane& lane, const bus::Message& input, std::string_view 
   lane.deadlettered.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("deadletter pipeline={} stage={} topic={} size={} reason=\"{}\"", lane.pipeline->name(), stage,
                input.topic, input.payload.size(), reason);
+  if (lane.pipeline->settings().archive != ArchiveMode::none) archive(lane, input, stage, reason);
   // seq -1: a dead-letter never shares its stable id with one of the pipeline's outputs.
   return publisher_.publish_output(make_deadletter(lane.pipeline->settings(), input, stage, reason, options_.deadletters),
                                    OutboundKind::deadletter, OutputOrigin{input.journal_id, lane.pipeline->name(), -1});
+}
+
+void Runner::archive(const Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason) {
+  if (!options_.archive) return;
+  bus::ArchiveEntry entry;
+  entry.received_at_ms = input.received_at_ms;
+  entry.pipeline = lane.pipeline->name();
+  entry.bus = input.bus;
+  entry.topic = input.topic;
+  entry.stage = stage;
+  entry.reason = reason;
+  entry.sha256 = engine::sha256_hex(input.payload);
+  entry.payload = input.payload;
+  options_.archive->keep(std::move(entry));
 }
 
 size_t Runner::pending() const {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bus/message.h"
+#include "bus/raw_archive.h"
 #include "pipeline/deadletter.h"
 #include "pipeline/latency_histogram.h"
 #include "pipeline/pipeline.h"
@@ -55,6 +56,8 @@ struct RunnerOptions {
   int workers = 2;
   DeadLetterTarget deadletters;
   bool any_bus = false;  // route by topic only (dry run)
+  // node.archive, when set: raw payloads kept on disk as each pipeline's `archive:` says.
+  bus::RawArchive* archive = nullptr;
 };
 
 struct PipelineCounters {
@@ -96,6 +99,8 @@ class Runner {
   void process(Lane& lane, Envelope& envelope);
   // Returns false when the dead-letter could not be kept (see Publisher::publish_output).
   bool deadletter(Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason);
+  // Hands an input's raw payload to the archive (stage and reason empty when it did not fail).
+  void archive(const Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason);
   // One lane is through with a journaled input; the last one reports it finished.
   void lane_done(int64_t input_id);
   size_t pending() const;
