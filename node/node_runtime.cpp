@@ -118,6 +118,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig&
   pipeline::RunnerOptions options;
   options.workers = 2;
   options.deadletters = {node->settings_.topic_prefix, node->control_bus_};
+  options.inline_light_pipelines = !node->journal_;  // BusPublisher never waits; a journal's outbox may
   options.archive = node->archive_.get();
   pipeline::Publisher& publisher = node->journal_ ? static_cast<pipeline::Publisher&>(*node->journal_)
                                                   : static_cast<pipeline::Publisher&>(*node->publisher_);

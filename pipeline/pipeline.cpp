@@ -15,6 +15,12 @@ using nlohmann::json;
 Pipeline::Pipeline(PipelineSettings settings, std::vector<std::unique_ptr<Stage>> stages)
     : settings_(std::move(settings)), stages_(std::move(stages)) {}
 
+bool Pipeline::has_stage(std::string_view kind) const {
+  for (const auto& stage : stages_)
+    if (stage->kind() == kind) return true;
+  return false;
+}
+
 PipelineOutcome Pipeline::run(Envelope& envelope) {
   envelope.topic_levels = split_topic_levels(envelope.input.topic);
   for (const auto& stage : stages_) {

@@ -42,6 +42,8 @@ class Pipeline {
   Pipeline(PipelineSettings settings, std::vector<std::unique_ptr<Stage>> stages);
   const PipelineSettings& settings() const { return settings_; }
   const std::string& name() const { return settings_.name; }
+  // Whether one of its stages is of this kind ("infer", "window", ...).
+  bool has_stage(std::string_view kind) const;
   // Not thread-safe: the runner runs one message of a pipeline at a time, in order.
   PipelineOutcome run(Envelope& envelope);
 

@@ -32,7 +32,10 @@ struct Runner::Lane {
   std::mutex mutex;
   std::condition_variable not_full;
   std::deque<QueuedInput> queue;
-  bool scheduled = false;  // a drain task is queued or running
+  bool scheduled = false;  // a drain task is queued or running, or a message runs inline
+  // The pipeline runs on the submitting thread when nothing of it waits or runs (see
+  // RunnerOptions::inline_light_pipelines).
+  bool runs_inline = false;
   std::atomic<uint64_t> in{0}, out{0}, filtered{0}, held{0}, dropped{0}, deadlettered{0};
   std::atomic<uint64_t> tokens_in{0}, tokens_out{0}, generate_us{0};
   LatencyHistogram latency;
@@ -44,6 +47,7 @@ Runner::Runner(std::vector<std::unique_ptr<Pipeline>> pipelines, Publisher& publ
   for (auto& p : pipelines_) {
     auto lane = std::make_unique<Lane>();
     lane->pipeline = p.get();
+    lane->runs_inline = options_.inline_light_pipelines && !p->has_stage("infer") && !p->has_stage("window");
     lanes_.push_back(std::move(lane));
   }
   pool_ = std::make_unique<TaskPool>(options_.workers);
@@ -81,6 +85,12 @@ size_t Runner::enqueue(bus::Message&& message, bool replayed) {
     const PipelineSettings& settings = lane.pipeline->settings();
     int64_t dropped_input = 0;
     std::unique_lock lock(lane.mutex);
+    if (lane.runs_inline && lane.queue.empty() && !lane.scheduled) {
+      lane.scheduled = true;  // holds the lane: a message submitted meanwhile queues behind this one
+      lock.unlock();
+      run_inline(lane, t + 1 == targets.size() ? std::move(message) : bus::Message(message), now);
+      continue;
+    }
     if (lane.queue.size() >= settings.queue_max) {
       if (settings.on_full == OnFull::block || replayed) {
         lane.not_full.wait(lock, [&] { return lane.queue.size() < settings.queue_max || !accepting_; });
@@ -121,6 +131,25 @@ void Runner::lane_done(int64_t input_id) {
     open_inputs_.erase(it);
   }
   publisher_.input_finished(input_id);
+}
+
+void Runner::run_inline(Lane& lane, bus::Message&& message, std::chrono::steady_clock::time_point started) {
+  Envelope envelope;
+  envelope.input = std::move(message);
+  envelope.started = started;
+  process(lane, envelope);
+  bool queued_meanwhile;
+  {
+    std::lock_guard lock(lane.mutex);
+    queued_meanwhile = !lane.queue.empty();
+    if (!queued_meanwhile) lane.scheduled = false;
+  }
+  if (queued_meanwhile) {
+    schedule(lane);  // the lane stays held until a drain task has run what was queued
+    return;
+  }
+  std::lock_guard idle_lock(idle_mutex_);
+  idle_.notify_all();
 }
 
 void Runner::schedule(Lane& lane) {

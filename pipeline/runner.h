@@ -56,6 +56,14 @@ struct RunnerOptions {
   int workers = 2;
   DeadLetterTarget deadletters;
   bool any_bus = false;  // route by topic only (dry run)
+  // A pipeline without an infer or window stage runs a message on the thread that
+  // submits it (the bus's network thread) when none of its messages waits or runs, instead
+  // of handing it to the pool: no queue, no wake-up of a worker, and the message's memory
+  // is freed on the thread that allocated it. Such a pipeline takes microseconds; while
+  // it runs, the bus reads nothing more, which is the backpressure `block` gives too.
+  // Only for a Publisher that never waits (BusPublisher): a journal's outbox may wait for
+  // acks that this very thread would have to read.
+  bool inline_light_pipelines = false;
   // node.archive, when set: raw payloads kept on disk as each pipeline's `archive:` says.
   bus::RawArchive* archive = nullptr;
 };
@@ -94,6 +102,9 @@ class Runner {
  private:
   struct Lane;
   size_t enqueue(bus::Message&& message, bool replayed);
+  // Runs one message of a lane the caller holds (scheduled set, nothing queued), then
+  // releases the lane or, if messages were queued meanwhile, hands it to a drain task.
+  void run_inline(Lane& lane, bus::Message&& message, std::chrono::steady_clock::time_point started);
   void schedule(Lane& lane);
   void drain_lane(Lane& lane);
   void process(Lane& lane, Envelope& envelope);

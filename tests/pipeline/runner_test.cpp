@@ -21,8 +21,12 @@ class RecordingPublisher final : public Publisher {
  public:
   void publish(bus::Message&& m, OutboundKind kind) override {
     std::unique_lock lock(mutex_);
-    if (kind == OutboundKind::output) released_.wait(lock, [&] { return !holding_; });
+    if (kind == OutboundKind::output && holding_) {
+      ++held;
+      released_.wait(lock, [&] { return !holding_; });
+    }
     (kind == OutboundKind::output ? outputs : deadletters).push_back(std::move(m));
+    threads.push_back(std::this_thread::get_id());
   }
   void hold() {
     std::lock_guard lock(mutex_);
@@ -36,6 +40,8 @@ class RecordingPublisher final : public Publisher {
     released_.notify_all();
   }
   std::vector<bus::Message> outputs, deadletters;
+  std::vector<std::thread::id> threads;  // where each publish ran
+  std::atomic<int> held{0};              // publishes that waited for release()
 
  private:
   std::mutex mutex_;
@@ -176,6 +182,66 @@ TEST(Runner, DrainStopsIntakeAndFinishesTheQueue) {
   for (int i = 0; i < 100; ++i) runner.submit(message("in", "{}"));
   EXPECT_EQ(runner.drain(std::chrono::seconds(10)), 0u);
   EXPECT_EQ(publisher.outputs.size(), 100u);
+}
+
+RunnerOptions inline_options() {
+  RunnerOptions o = options();
+  o.inline_light_pipelines = true;
+  return o;
+}
+
+TEST(Runner, LightPipelineRunsOnTheSubmittingThread) {
+  auto b = build(R"y(  - name: light
+    input: {topics: [in]}
+    when: "payload.v > 0"
+    output: {topic: out})y");
+  RecordingPublisher publisher;
+  Runner runner(std::move(b.pipelines), publisher, inline_options());
+  runner.submit(message("in", R"({"v": 1})"));
+  // Published before submit() returned, without waiting for the runner.
+  ASSERT_EQ(publisher.outputs.size(), 1u);
+  EXPECT_EQ(publisher.threads[0], std::this_thread::get_id());
+  runner.submit(message("in", R"({"v": )"));
+  ASSERT_EQ(publisher.deadletters.size(), 1u);
+  EXPECT_EQ(runner.counters()[0].in, 2u);
+  EXPECT_EQ(runner.counters()[0].out, 1u);
+}
+
+TEST(Runner, MessagesSubmittedWhileOneRunsInlineQueueBehindIt) {
+  auto b = build(R"y(  - name: light
+    input: {topics: [in]}
+    post: [{set: {field: i, expr: "payload.i"}}]
+    output: {topic: out})y");
+  RecordingPublisher publisher;
+  Runner runner(std::move(b.pipelines), publisher, inline_options());
+  publisher.hold();
+  std::thread first([&] { runner.submit(message("in", R"({"i": 0})")); });  // held in its publish
+  while (publisher.held == 0) std::this_thread::yield();
+  for (int i = 1; i < 20; ++i) runner.submit(message("in", "{\"i\": " + std::to_string(i) + "}"));
+  EXPECT_EQ(runner.counters()[0].queue_depth, 19u);  // none of them overtook message 0
+  publisher.release();
+  first.join();
+  runner.wait_idle();
+  ASSERT_EQ(publisher.outputs.size(), 20u);
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(json::parse(publisher.outputs[static_cast<size_t>(i)].payload)["i"].get<int>(), i);
+  // Once the lane is idle again, the next message runs inline once more.
+  runner.submit(message("in", R"({"i": 20})"));
+  ASSERT_EQ(publisher.outputs.size(), 21u);
+  EXPECT_EQ(publisher.threads.back(), std::this_thread::get_id());
+}
+
+TEST(Runner, WindowPipelineStaysOnThePool) {
+  auto b = build(R"y(  - name: windowed
+    input: {topics: [in]}
+    window: {count: 1}
+    output: {topic: out})y");
+  RecordingPublisher publisher;
+  Runner runner(std::move(b.pipelines), publisher, inline_options());
+  runner.submit(message("in", R"({"v": 1})"));
+  runner.wait_idle();
+  ASSERT_EQ(publisher.outputs.size(), 1u);
+  EXPECT_NE(publisher.threads[0], std::this_thread::get_id());
 }
 
 }  // namespace
