@@ -304,6 +304,26 @@ Result<int64_t> Journal::record_input(const Message& m) {
   return id;
 }
 
+namespace {
+// An inbox row selected as: id, bus, topic, payload, qos, retain, content_type, expiry_s,
+// user_properties, trace_id, received_at_ms.
+Message input_from_row(SqliteStatement& s) {
+  Message m;
+  m.journal_id = s.integer(0);
+  m.bus = s.text(1);
+  m.topic = s.text(2);
+  m.payload = s.text(3);
+  m.qos = static_cast<int>(s.integer(4));
+  m.retain = s.integer(5) != 0;
+  m.content_type = s.text(6);
+  m.expiry_s = static_cast<uint32_t>(s.integer(7));
+  m.user_properties = properties_from_text(s.text(8));
+  m.trace_id = s.text(9);
+  m.received_at_ms = s.integer(10);
+  return m;
+}
+}  // namespace
+
 Result<std::vector<Message>> Journal::pending_inputs() {
   std::lock_guard lock(mutex_);
   auto select = statement(
@@ -312,24 +332,21 @@ Result<std::vector<Message>> Journal::pending_inputs() {
   if (!select) return select.error();
   std::vector<Message> inputs;
   int rc;
-  while ((rc = (*select)->step()) == SQLITE_ROW) {
-    auto& s = **select;
-    Message m;
-    m.journal_id = s.integer(0);
-    m.bus = s.text(1);
-    m.topic = s.text(2);
-    m.payload = s.text(3);
-    m.qos = static_cast<int>(s.integer(4));
-    m.retain = s.integer(5) != 0;
-    m.content_type = s.text(6);
-    m.expiry_s = static_cast<uint32_t>(s.integer(7));
-    m.user_properties = properties_from_text(s.text(8));
-    m.trace_id = s.text(9);
-    m.received_at_ms = s.integer(10);
-    inputs.push_back(std::move(m));
-  }
+  while ((rc = (*select)->step()) == SQLITE_ROW) inputs.push_back(input_from_row(**select));
   if (rc != SQLITE_DONE) return sqlite_error("read pending inputs");
   return inputs;
+}
+
+Result<std::optional<Message>> Journal::input(int64_t input_id) {
+  std::lock_guard lock(mutex_);
+  auto select = statement(
+      "SELECT id, bus, topic, payload, qos, retain, content_type, expiry_s, user_properties, trace_id, "
+      "received_at_ms FROM inbox WHERE id = ?");
+  if (!select) return select.error();
+  const int rc = (*select)->bind(1, input_id).step();
+  if (rc == SQLITE_DONE) return std::optional<Message>();
+  if (rc != SQLITE_ROW) return sqlite_error("read an input");
+  return std::optional<Message>(input_from_row(**select));
 }
 
 Result<void> Journal::finish_input(int64_t input_id) {

@@ -114,6 +114,9 @@ class Journal {
   Result<int64_t> record_input(const Message& message);
   // Inputs never finished, oldest first, with journal_id set.
   Result<std::vector<Message>> pending_inputs();
+  // One journaled input by id (with journal_id set), nothing when it is done already.
+  // Lets a caller keep only the ids of inputs it cannot take yet (parked inputs).
+  Result<std::optional<Message>> input(int64_t input_id);
   // Every pipeline has produced its outputs (or none) for this input.
   Result<void> finish_input(int64_t input_id);
 

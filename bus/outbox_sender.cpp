@@ -79,8 +79,10 @@ void OutboxSender::record_acks() {
     std::lock_guard lock(mutex_);
     acked.swap(acked_);
   }
+  if (acked.empty()) return;
   auto done = journal_.outputs_acked(acked);
   if (!done.ok()) spdlog::error("outbox acks not recorded bus={} error=\"{}\"", bus_.name(), done.error().message);
+  else if (options_.on_acks_recorded) options_.on_acks_recorded();
 }
 
 void OutboxSender::run() {

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -29,6 +30,9 @@ namespace edgenode::bus {
 struct OutboxSenderOptions {
   std::size_t max_in_flight = 256;
   std::chrono::milliseconds idle_poll{200};  // also how often expiry is checked
+  // Called on the sender's thread after acks were recorded (outbox room freed), e.g. to
+  // wake writers waiting for room under the block policy.
+  std::function<void()> on_acks_recorded;
 };
 
 struct OutboxSenderStats {

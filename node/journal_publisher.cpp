@@ -9,7 +9,8 @@ namespace edgenode::node {
 using nlohmann::json;
 
 namespace {
-// How often a runner thread blocked on a full outbox looks for room again.
+// How often a runner thread blocked on a full outbox looks for room again when no ack
+// wakes it.
 constexpr auto kRoomPollInterval = std::chrono::milliseconds(50);
 constexpr auto kCompactionInterval = std::chrono::seconds(30);
 // Stable-id namespace of outputs that belong to no input.
@@ -33,8 +34,11 @@ Result<std::unique_ptr<JournalPublisher>> JournalPublisher::open(
   auto journal = bus::Journal::open(std::move(options));
   if (!journal) return journal.error();
   std::unique_ptr<JournalPublisher> publisher(new JournalPublisher(std::move(journal).value(), buses));
+  bus::OutboxSenderOptions sender_options;
+  JournalPublisher* self = publisher.get();
+  sender_options.on_acks_recorded = [self] { self->wake_.notify_all(); };
   for (const auto& [name, b] : buses)
-    publisher->senders_[name] = std::make_unique<bus::OutboxSender>(*publisher->journal_, *b);
+    publisher->senders_[name] = std::make_unique<bus::OutboxSender>(*publisher->journal_, *b, sender_options);
   const auto s = publisher->journal_->stats();
   spdlog::info("journal_opened path={} inbox_open={} outbox_messages={} outbox_bytes={} on_full={}", settings.journal,
                s.inbox_open, s.outbox_messages, s.outbox_bytes, settings.outbox_on_full);
@@ -75,6 +79,15 @@ std::vector<bus::Message> JournalPublisher::pending_inputs() {
   return std::move(pending).value();
 }
 
+std::optional<bus::Message> JournalPublisher::input(int64_t input_id) {
+  auto input = journal_->input(input_id);
+  if (!input) {
+    spdlog::error("journal_read_failed input={} error=\"{}\"", input_id, input.error().message);
+    return std::nullopt;
+  }
+  return std::move(input).value();
+}
+
 void JournalPublisher::notify_sender(const std::string& bus) {
   auto it = senders_.find(bus);
   if (it != senders_.end()) it->second->notify();
@@ -103,46 +116,47 @@ bool JournalPublisher::publish_output(bus::Message&& message, pipeline::Outbound
     // Outbox full under `block`, or the journal cannot write (disk full): wait for room.
     if (!waited) {
       spdlog::warn("outbox_blocked bus={} reason=\"{}\"", message.bus, added.error().message);
-      block_input(message.bus);
+      set_waiting(message.bus, true);
       waited = true;
     }
     std::unique_lock lock(mutex_);
-    if (wake_.wait_for(lock, kRoomPollInterval, [&] { return stopping_; })) {
+    // Recorded acks wake this; the interval is for room that comes otherwise (disk space).
+    if (!stopping_) wake_.wait_for(lock, kRoomPollInterval);
+    if (stopping_) {
       lock.unlock();
-      unblock_input();
+      set_waiting(message.bus, false);
       return false;
     }
   }
   if (waited) {
-    unblock_input();
+    set_waiting(message.bus, false);
     spdlog::info("outbox_unblocked bus={}", message.bus);
   }
   notify_sender(message.bus);
   return true;
 }
 
-void JournalPublisher::block_input(const std::string& keep) {
-  std::vector<bus::Bus*> to_pause;
+void JournalPublisher::set_waiting(const std::string& bus, bool waiting) {
   {
     std::lock_guard lock(mutex_);
-    if (blocked_callers_++ > 0) return;
-    ++blocked_total_;
-    for (const auto& [name, b] : buses_) {
-      if (name != keep) to_pause.push_back(b.get());
+    if (waiting) {
+      if (waiting_on_.empty()) ++blocked_total_;
+      ++waiting_on_[bus];
+    } else if (--waiting_on_[bus] == 0) {
+      waiting_on_.erase(bus);
     }
-    paused_ = to_pause;
   }
-  for (bus::Bus* b : to_pause) b->pause_input();
+  if (blocked_listener_) blocked_listener_();
 }
 
-void JournalPublisher::unblock_input() {
-  std::vector<bus::Bus*> to_resume;
-  {
-    std::lock_guard lock(mutex_);
-    if (--blocked_callers_ > 0) return;
-    to_resume.swap(paused_);
-  }
-  for (bus::Bus* b : to_resume) b->resume_input();
+bool JournalPublisher::outbox_blocked() const {
+  std::lock_guard lock(mutex_);
+  return !waiting_on_.empty();
+}
+
+bool JournalPublisher::outbox_waits_on(const std::string& bus) const {
+  std::lock_guard lock(mutex_);
+  return waiting_on_.count(bus) > 0;
 }
 
 void JournalPublisher::input_finished(int64_t input_id) {
@@ -224,7 +238,7 @@ json JournalPublisher::stats() const {
             {"dropped", s.outbox_dropped},
             {"expired", s.outbox_expired},
             {"refused", refused_},
-            {"blocked", blocked_callers_ > 0},
+            {"blocked", !waiting_on_.empty()},
             {"blocked_total", blocked_total_}}},
           {"senders", senders}};
 }

@@ -5,15 +5,20 @@
 // outputs are acked; what is not done at a crash or a stop is replayed at the next start.
 //
 // Outbox full under the `block` policy: the runner thread that adds the output waits for
-// room, and input stops on every bus but the one the output is for (that bus must keep
-// reading, since its acks are what frees the room). Input resumes once there is room.
+// room, and input stops on every bus but the ones the waiting outputs are for (those must
+// keep reading, since their acks are what frees the room): outbox_blocked() and
+// outbox_waits_on() say so, and the listener set with on_blocked_changed() is told when
+// that changes (the node's InputGate pauses and resumes the buses). Input resumes once
+// there is room.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +52,16 @@ class JournalPublisher final : public pipeline::Publisher {
   InputRecord record_input(bus::Message& message);
   // Inputs a previous run did not finish, oldest first.
   std::vector<bus::Message> pending_inputs();
+  // One journaled input not yet done (a parked one, read back when its queue has room).
+  std::optional<bus::Message> input(int64_t input_id);
+
+  // Called (outside any lock here) when outbox_blocked() or outbox_waits_on() may have
+  // changed. Set before the runner starts.
+  void on_blocked_changed(std::function<void()> listener) { blocked_listener_ = std::move(listener); }
+  // A runner thread waits for outbox room.
+  bool outbox_blocked() const;
+  // A runner thread waits for outbox room for an output to `bus`: that bus's acks are needed.
+  bool outbox_waits_on(const std::string& bus) const;
 
   // Outputs that belong to no input (status); kept in the outbox like the others.
   void publish(bus::Message&& message, pipeline::OutboundKind kind) override;
@@ -71,9 +86,8 @@ class JournalPublisher final : public pipeline::Publisher {
   JournalPublisher(std::unique_ptr<bus::Journal> journal,
                    const std::map<std::string, std::unique_ptr<bus::Bus>>& buses);
   void notify_sender(const std::string& bus);
-  // Stops input on every bus except `keep` while the outbox is full (block policy).
-  void block_input(const std::string& keep);
-  void unblock_input();
+  // A runner thread starts or stops waiting for room for an output to `bus`.
+  void set_waiting(const std::string& bus, bool waiting);
 
   std::unique_ptr<bus::Journal> journal_;
   const std::map<std::string, std::unique_ptr<bus::Bus>>& buses_;
@@ -82,8 +96,8 @@ class JournalPublisher final : public pipeline::Publisher {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  int blocked_callers_ = 0;
-  std::vector<bus::Bus*> paused_;
+  std::map<std::string, int> waiting_on_;  // bus -> runner threads waiting for room for it
+  std::function<void()> blocked_listener_;
   uint64_t blocked_total_ = 0;   // times the outbox was full and input stopped
   uint64_t refused_ = 0;         // outputs the journal refused (larger than the quota)
   std::chrono::steady_clock::time_point last_compaction_ = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 #include "bus/zmq_bus.h"
 #include "node/bus_publisher.h"
 #include "node/http_endpoint.h"
+#include "node/input_gate.h"
 #include "node/journal_publisher.h"
 #include "node/metrics_text.h"
 #include "node/node_models.h"
@@ -120,11 +121,30 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig&
   options.deadletters = {node->settings_.topic_prefix, node->control_bus_};
   options.inline_light_pipelines = !node->journal_;  // BusPublisher never waits; a journal's outbox may
   options.archive = node->archive_.get();
+  if (node->journal_) {
+    // A journaled input that finds its queue full is parked (it is on disk already)
+    // rather than waited for on the bus's network thread, which must go on reading the
+    // acks that free the outbox; the bus stops reading while it has parked inputs.
+    NodeRuntime* self = node.get();
+    options.load_input = [self](int64_t input_id) { return self->journal_->input(input_id); };
+    options.on_parked_changed = [self](const std::string&) { self->input_gate_->refresh(); };
+    node->journal_->on_blocked_changed([self] { self->input_gate_->refresh(); });
+  }
   pipeline::Publisher& publisher = node->journal_ ? static_cast<pipeline::Publisher&>(*node->journal_)
                                                   : static_cast<pipeline::Publisher&>(*node->publisher_);
   node->runner_ = std::make_unique<pipeline::Runner>(std::move(pipelines), publisher, options);
 
   for (const auto& [name, b] : node->buses_) node->bus_views_.push_back(b.get());
+  if (node->journal_) {
+    std::vector<bus::Bus*> buses;
+    for (const auto& [name, b] : node->buses_) buses.push_back(b.get());
+    NodeRuntime* self = node.get();
+    node->input_gate_ = std::make_unique<InputGate>(std::move(buses), [self](const std::string& bus) {
+      // A bus whose acks a full outbox waits for keeps reading; its new inputs are parked.
+      if (self->input_closed_ || self->journal_->outbox_waits_on(bus)) return false;
+      return self->runner_->has_parked(bus) || self->journal_->outbox_blocked();
+    });
+  }
   node->telemetry_ = std::make_unique<Telemetry>(node->settings_.id, *node->runner_, node->models_, node->bus_views_);
   return node;
 }
@@ -135,7 +155,9 @@ Result<void> NodeRuntime::start() {
   for (auto& [name, b] : buses_) {
     b->on_message([this](bus::Message&& message) {
       // Recorded before this handler returns, that is before the broker gets its ack. A
-      // broker's redelivery of an input still pending is acked and dropped here.
+      // broker's redelivery of an input still pending is acked and dropped here. A
+      // journaled input never waits in submit() (it is parked when its queue is full), so
+      // this thread keeps reading acks; a QoS 0 input under on_full: block still waits.
       if (journal_ && message.qos >= 1 &&
           journal_->record_input(message) == JournalPublisher::InputRecord::redelivery)
         return;
@@ -244,8 +266,10 @@ void NodeRuntime::publish_telemetry() {
 size_t NodeRuntime::stop() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.drain_timeout_ms);
   if (journal_) {
-    // The buses keep reading, since the acks of the outputs arrive on them too.
+    // The buses keep reading, since the acks of the outputs arrive on them too; one that
+    // stopped for parked inputs reads again (those stay journaled for the next start).
     input_closed_ = true;
+    input_gate_->refresh();
   } else {
     for (auto& [name, b] : buses_) b->pause_input();
   }

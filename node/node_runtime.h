@@ -21,6 +21,7 @@ namespace edgenode::node {
 
 class BusPublisher;
 class HttpEndpoint;
+class InputGate;
 class JournalPublisher;
 
 class NodeRuntime {
@@ -49,6 +50,7 @@ class NodeRuntime {
   std::map<std::string, std::unique_ptr<bus::Bus>> buses_;
   std::unique_ptr<BusPublisher> publisher_;
   std::unique_ptr<JournalPublisher> journal_;  // with node.journal: the runner's publisher
+  std::unique_ptr<InputGate> input_gate_;      // with node.journal: pauses buses with parked inputs
   std::atomic<bool> input_closed_{false};       // stopping: inputs are journaled, not run
   bool online_ = false;                         // start() completed and said `online`
   std::unique_ptr<bus::RawArchive> archive_;  // with node.archive; outlives the runner that feeds it

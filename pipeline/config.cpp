@@ -171,13 +171,17 @@ std::vector<std::unique_ptr<Pipeline>> build_pipelines(LoadedConfig& config, con
 
 namespace {
 
-// With the journal's outbox blocking when full, a pipeline whose queue blocks and whose
-// outputs go out on the bus it reads from can stall that bus: the outbox waits for acks the
-// bus thread would read, while the bus thread waits for room in the queue.
+// With the journal's outbox blocking when full, a pipeline whose queue blocks, whose
+// outputs go out on the bus it reads from and whose inputs are QoS 0 can stall that bus: a
+// QoS 0 input is not journaled, so it waits for queue room on the bus's thread, which then
+// cannot read the acks the full outbox waits for. A journaled (QoS >= 1) input is parked
+// in the journal instead and never waits there.
 void warn_if_block_can_stall(LoadedConfig& config, const json& pipeline, size_t index) {
   if (config.node.journal.empty() || config.node.outbox_on_full != "block") return;
   const json queue = pipeline.value("queue", json::object());
   if (queue.value("on_full", std::string()) != "block") return;
+  const json input = pipeline.value("input", json::object());
+  if (input.is_object() && input.value("qos", 0) >= 1) return;
   const auto bus_of = [&](const char* stage) {
     const json settings = pipeline.value(stage, json::object());
     const std::string bus = settings.is_object() ? settings.value("bus", std::string()) : std::string();
@@ -186,9 +190,11 @@ void warn_if_block_can_stall(LoadedConfig& config, const json& pipeline, size_t 
   if (bus_of("input") != bus_of("output")) return;
   config.diagnostics.warning(config.tree.pos("/pipelines/" + std::to_string(index) + "/queue/on_full"),
                              "pipeline '" + pipeline.value("name", std::string()) +
-                                 "' blocks when full and publishes on the bus it reads, while the outbox also "
-                                 "blocks: a full outbox can stall that bus; use drop_oldest or deadletter here, or "
-                                 "outbox on_full: drop_oldest");
+                                 "' blocks when full, reads QoS 0 and publishes on the bus it reads, while the "
+                                 "outbox also blocks: QoS 0 inputs are not journaled and wait for queue room on "
+                                 "that bus's thread, so a full outbox can stall the bus; use input qos 1 (journaled "
+                                 "inputs wait on disk), drop_oldest or deadletter here, or outbox on_full: "
+                                 "drop_oldest");
 }
 
 }  // namespace

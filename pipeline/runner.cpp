@@ -32,10 +32,8 @@ struct Runner::Lane {
   std::mutex mutex;
   std::condition_variable not_full;
   std::deque<QueuedInput> queue;
-  bool scheduled = false;  // a drain task is queued or running, or a message runs inline
-  // The pipeline runs on the submitting thread when nothing of it waits or runs (see
-  // RunnerOptions::inline_light_pipelines).
-  bool runs_inline = false;
+  std::deque<int64_t> parked;  // journaled inputs waiting for room, oldest first
+  bool scheduled = false;  // a drain task is queued or running
   std::atomic<uint64_t> in{0}, out{0}, filtered{0}, held{0}, dropped{0}, deadlettered{0};
   std::atomic<uint64_t> tokens_in{0}, tokens_out{0}, generate_us{0};
   LatencyHistogram latency;
@@ -47,7 +45,6 @@ Runner::Runner(std::vector<std::unique_ptr<Pipeline>> pipelines, Publisher& publ
   for (auto& p : pipelines_) {
     auto lane = std::make_unique<Lane>();
     lane->pipeline = p.get();
-    lane->runs_inline = options_.inline_light_pipelines && !p->has_stage("infer") && !p->has_stage("window");
     lanes_.push_back(std::move(lane));
   }
   pool_ = std::make_unique<TaskPool>(options_.workers);
@@ -85,10 +82,13 @@ size_t Runner::enqueue(bus::Message&& message, bool replayed) {
     const PipelineSettings& settings = lane.pipeline->settings();
     int64_t dropped_input = 0;
     std::unique_lock lock(lane.mutex);
-    if (lane.runs_inline && lane.queue.empty() && !lane.scheduled) {
-      lane.scheduled = true;  // holds the lane: a message submitted meanwhile queues behind this one
+    bool first_parked = false;
+    if (park(lane, input_id, replayed, first_parked)) {
       lock.unlock();
-      run_inline(lane, t + 1 == targets.size() ? std::move(message) : bus::Message(message), now);
+      if (first_parked) {
+        spdlog::info("input_parked pipeline={} bus={} input={}", lane.pipeline->name(), settings.bus, input_id);
+        if (options_.on_parked_changed) options_.on_parked_changed(settings.bus);
+      }
       continue;
     }
     if (lane.queue.size() >= settings.queue_max) {
@@ -122,6 +122,42 @@ size_t Runner::enqueue(bus::Message&& message, bool replayed) {
   return targets.size();
 }
 
+bool Runner::park(Lane& lane, int64_t input_id, bool replayed, bool& first) {
+  const PipelineSettings& settings = lane.pipeline->settings();
+  if (input_id <= 0 || !options_.load_input || !accepting_) return false;
+  // Behind inputs parked earlier, even when there is room now or the policy is another
+  // (parked replayed inputs): arrival order.
+  first = lane.parked.empty();
+  if (first && (lane.queue.size() < settings.queue_max || (settings.on_full != OnFull::block && !replayed)))
+    return false;
+  lane.parked.push_back(input_id);
+  return true;
+}
+
+void Runner::feed_parked(Lane& lane, std::vector<int64_t>& gone) {
+  const size_t room = lane.pipeline->settings().queue_max;
+  while (!lane.parked.empty() && lane.queue.size() < room && accepting_) {
+    const int64_t input_id = lane.parked.front();
+    // Read under the lane lock, so no newer input of this lane is queued before it.
+    auto input = options_.load_input(input_id);
+    lane.parked.pop_front();
+    if (!input) {
+      gone.push_back(input_id);
+      continue;
+    }
+    lane.queue.push_back(QueuedInput{std::move(*input), std::chrono::steady_clock::now()});
+  }
+}
+
+bool Runner::has_parked(const std::string& bus) const {
+  for (const auto& lane : lanes_) {
+    if (lane->pipeline->settings().bus != bus) continue;
+    std::lock_guard lock(lane->mutex);
+    if (!lane->parked.empty()) return true;
+  }
+  return false;
+}
+
 void Runner::lane_done(int64_t input_id) {
   if (input_id <= 0) return;
   {
@@ -133,25 +169,6 @@ void Runner::lane_done(int64_t input_id) {
   publisher_.input_finished(input_id);
 }
 
-void Runner::run_inline(Lane& lane, bus::Message&& message, std::chrono::steady_clock::time_point started) {
-  Envelope envelope;
-  envelope.input = std::move(message);
-  envelope.started = started;
-  process(lane, envelope);
-  bool queued_meanwhile;
-  {
-    std::lock_guard lock(lane.mutex);
-    queued_meanwhile = !lane.queue.empty();
-    if (!queued_meanwhile) lane.scheduled = false;
-  }
-  if (queued_meanwhile) {
-    schedule(lane);  // the lane stays held until a drain task has run what was queued
-    return;
-  }
-  std::lock_guard idle_lock(idle_mutex_);
-  idle_.notify_all();
-}
-
 void Runner::schedule(Lane& lane) {
   pool_->post([this, &lane] { drain_lane(lane); });
 }
@@ -160,8 +177,12 @@ void Runner::drain_lane(Lane& lane) {
   for (int i = 0; i < kBatch; ++i) {
     QueuedInput next;
     bool finished = false;
+    bool parked_drained = false;  // this task queued the lane's last parked input
+    std::vector<int64_t> gone;
     {
       std::lock_guard lock(lane.mutex);
+      const bool had_parked = !lane.parked.empty();
+      if (had_parked) feed_parked(lane, gone);
       if (lane.queue.empty()) {
         lane.scheduled = false;
         finished = true;
@@ -169,7 +190,17 @@ void Runner::drain_lane(Lane& lane) {
         next = std::move(lane.queue.front());
         lane.queue.pop_front();
         lane.not_full.notify_one();
+        if (had_parked) feed_parked(lane, gone);
       }
+      parked_drained = had_parked && lane.parked.empty();
+    }
+    for (const int64_t input_id : gone) {
+      spdlog::error("parked_input_unreadable pipeline={} input={}", lane.pipeline->name(), input_id);
+      lane_done(input_id);
+    }
+    if (parked_drained) {
+      spdlog::info("parked_inputs_queued pipeline={} bus={}", lane.pipeline->name(), lane.pipeline->settings().bus);
+      if (options_.on_parked_changed) options_.on_parked_changed(lane.pipeline->settings().bus);
     }
     if (finished) {
       // Lane lock released first: waiters take the idle lock, then lane locks.

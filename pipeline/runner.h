@@ -8,8 +8,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,14 +58,16 @@ struct RunnerOptions {
   int workers = 2;
   DeadLetterTarget deadletters;
   bool any_bus = false;  // route by topic only (dry run)
-  // A pipeline without an infer or window stage runs a message on the thread that
-  // submits it (the bus's network thread) when none of its messages waits or runs, instead
-  // of handing it to the pool: no queue, no wake-up of a worker, and the message's memory
-  // is freed on the thread that allocated it. Such a pipeline takes microseconds; while
-  // it runs, the bus reads nothing more, which is the backpressure `block` gives too.
-  // Only for a Publisher that never waits (BusPublisher): a journal's outbox may wait for
-  // acks that this very thread would have to read.
-  bool inline_light_pipelines = false;
+  // Reads a journaled input back by id; nothing when it is gone. When set, a journaled
+  // input that finds a queue full under on_full: block (or any replayed one that finds it
+  // full) is parked instead of waited for: the queue keeps only its id, and the input is
+  // read back and queued, in arrival order, as room returns. Newer inputs of that
+  // pipeline are parked behind it. So a bus's thread never waits in submit() for a
+  // journaled input, and can keep reading the acks that free the outbox.
+  std::function<std::optional<bus::Message>(int64_t input_id)> load_input;
+  // Called, outside the runner's locks, when a bus got its first parked input or has
+  // none left; has_parked(bus) tells which (the node stops reading that bus meanwhile).
+  std::function<void(const std::string& bus)> on_parked_changed;
   // node.archive, when set: raw payloads kept on disk as each pipeline's `archive:` says.
   bus::RawArchive* archive = nullptr;
 };
@@ -84,12 +88,17 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
 
   // Queues `message` on every pipeline it feeds; returns how many. With on_full: block
-  // this waits for room (which is how a bus's reading stops under backpressure). Taken
-  // by value: a caller that moves its message in spares the copy for the last pipeline.
+  // this waits for room (which is how a bus's reading stops under backpressure), except
+  // for a journaled input when RunnerOptions::load_input is set: that one is parked.
+  // Taken by value: a caller that moves its message in spares the copy for the last
+  // pipeline.
   size_t submit(bus::Message message);
-  // Queues an input replayed from the journal: waits for room whatever the on_full
-  // policy, since the input was accepted once already.
+  // Queues an input replayed from the journal: waits for room (or is parked, see
+  // RunnerOptions::load_input) whatever the on_full policy, since the input was accepted
+  // once already.
   size_t replay(bus::Message message);
+  // Whether a pipeline reading `bus` has parked inputs.
+  bool has_parked(const std::string& bus) const;
   // Stops taking messages and waits until the queues are empty or `deadline` passes;
   // returns how many messages were still queued or running then.
   size_t drain(std::chrono::milliseconds deadline);
@@ -102,9 +111,12 @@ class Runner {
  private:
   struct Lane;
   size_t enqueue(bus::Message&& message, bool replayed);
-  // Runs one message of a lane the caller holds (scheduled set, nothing queued), then
-  // releases the lane or, if messages were queued meanwhile, hands it to a drain task.
-  void run_inline(Lane& lane, bus::Message&& message, std::chrono::steady_clock::time_point started);
+  // Parks a journaled input on a lane that is full or has parked inputs already; false
+  // when it is not to be parked. Lane lock held; `first` tells the caller to report it.
+  bool park(Lane& lane, int64_t input_id, bool replayed, bool& first);
+  // Queues parked inputs while there is room and the runner is accepting. Lane lock held;
+  // fills `gone` with the ids that could not be read back.
+  void feed_parked(Lane& lane, std::vector<int64_t>& gone);
   void schedule(Lane& lane);
   void drain_lane(Lane& lane);
   void process(Lane& lane, Envelope& envelope);

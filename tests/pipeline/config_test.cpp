@@ -256,6 +256,16 @@ pipelines:
             std::string::npos)
       << config.diagnostics.format_all();
 
+  // QoS 1 inputs are journaled, and parked on disk rather than waited for.
+  auto journaled = load(node + R"(  - name: p
+    input: {topics: [a], qos: 1}
+    output: {topic: b}
+    queue: {on_full: block}
+)");
+  ASSERT_TRUE(journaled.ok()) << journaled.diagnostics.format_all();
+  add_config_warnings(journaled);
+  EXPECT_EQ(journaled.diagnostics.format_all().find("blocks when full"), std::string::npos);
+
   // Outputs on another bus: its acks do not wait behind the blocked input.
   auto elsewhere = load(node + R"(  - name: p
     input: {topics: [a]}

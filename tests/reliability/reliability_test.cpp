@@ -63,6 +63,7 @@ struct NodeConfig {
   std::string results_url{};  // empty: outputs go to the site broker
   std::string model_path{};   // non-empty: an infer stage with this model
   std::string outbox = "{}";
+  std::string queue = "{max: 256, on_full: block}";
   std::string drain_timeout = "5s";
 };
 
@@ -85,7 +86,7 @@ std::string write_config(const fs::path& dir, const NodeConfig& c) {
   }
   y << "    post: [{set: {field: seq, expr: \"payload.seq\"}}]\n"
     << "    output: {topic: \"out/{{ topic_levels[1] }}\", qos: 1" << (c.results_url.empty() ? "" : ", bus: results")
-    << "}\n    queue: {max: 256, on_full: block}\n";
+    << "}\n    queue: " << c.queue << "\n";
   const fs::path path = dir / "node.yaml";
   std::ofstream(path) << y.str();
   return path.string();
@@ -342,6 +343,34 @@ TEST_F(Reliability, OutboxQuotaBlockStopsInputAndLosesNothing) {
   ASSERT_TRUE(results->restart().ok());
   ASSERT_TRUE(consumer.wait_for_all_seqs(kSent, seconds(60))) << check_delivery(consumer.outputs(), kSent).summary();
   EXPECT_EQ(check_delivery(consumer.outputs(), kSent).missing, 0);
+  EXPECT_EQ(node->stop(SIGTERM, seconds(10)), 0) << node->log();
+}
+
+// 4c. Both blocking, outputs on the bus the inputs come from, a flood of inputs: the
+// queue is full and the outbox is full of outputs waiting for that bus's acks at once.
+// A handler that waited for queue room on the bus's network thread could not read those
+// acks, and the node stalled for good; journaled inputs are parked instead.
+TEST_F(Reliability, FullQueueAndFullOutboxOnTheInputBusDoNotStall) {
+  constexpr int kCount = 3000;
+  auto broker = start_broker(false);
+  ASSERT_TRUE(broker);
+  const std::string config = write_config(dir_, {.site_url = broker->url(),
+                                                 .outbox = "{max_messages: 8, on_full: block}",
+                                                 .queue = "{max: 2, on_full: block}"});
+  OutputConsumer consumer(broker->url(), "out/#", kTelemetry, "rel-consumer");
+  auto node = start_node(config, "node.log");
+  ASSERT_TRUE(node_reports(consumer)) << node->log();
+  StreamProducer producer(broker->url(), "rel-producer");
+  producer.send("in/a", 0, kCount);
+
+  const bool all = consumer.wait_for_all_seqs(kCount, seconds(60));
+  const DeliveryReport report = check_delivery(consumer.outputs(), kCount);
+  ASSERT_TRUE(all) << report.summary() << "\n" << node->log().substr(0, 4000);
+  EXPECT_EQ(report.missing, 0);
+  EXPECT_EQ(report.seqs_with_several_ids, 0) << report.summary();
+  // The shape really happened: inputs were parked and the outbox was full.
+  EXPECT_NE(node->log().find("input_parked"), std::string::npos) << node->log().substr(0, 4000);
+  EXPECT_NE(node->log().find("outbox_blocked"), std::string::npos) << node->log().substr(0, 4000);
   EXPECT_EQ(node->stop(SIGTERM, seconds(10)), 0) << node->log();
 }
 
