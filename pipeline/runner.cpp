@@ -33,7 +33,10 @@ struct Runner::Lane {
   std::condition_variable not_full;
   std::deque<QueuedInput> queue;
   std::deque<int64_t> parked;  // journaled inputs waiting for room, oldest first
-  bool scheduled = false;  // a drain task is queued or running
+  bool scheduled = false;  // a drain task is queued or running, or a message runs inline
+  // The pipeline runs on the submitting thread when nothing of it waits or runs (see
+  // RunnerOptions::inline_light_pipelines).
+  bool runs_inline = false;
   std::atomic<uint64_t> in{0}, out{0}, filtered{0}, held{0}, dropped{0}, deadlettered{0};
   std::atomic<uint64_t> tokens_in{0}, tokens_out{0}, generate_us{0};
   LatencyHistogram latency;
@@ -45,6 +48,7 @@ Runner::Runner(std::vector<std::unique_ptr<Pipeline>> pipelines, Publisher& publ
   for (auto& p : pipelines_) {
     auto lane = std::make_unique<Lane>();
     lane->pipeline = p.get();
+    lane->runs_inline = options_.inline_light_pipelines && !p->has_stage("infer") && !p->has_stage("window");
     lanes_.push_back(std::move(lane));
   }
   pool_ = std::make_unique<TaskPool>(options_.workers);
@@ -89,6 +93,12 @@ size_t Runner::enqueue(bus::Message&& message, bool replayed) {
         spdlog::info("input_parked pipeline={} bus={} input={}", lane.pipeline->name(), settings.bus, input_id);
         if (options_.on_parked_changed) options_.on_parked_changed(settings.bus);
       }
+      continue;
+    }
+    if (lane.runs_inline && lane.queue.empty() && !lane.scheduled) {
+      lane.scheduled = true;  // holds the lane: a message submitted meanwhile queues behind this one
+      lock.unlock();
+      run_inline(lane, t + 1 == targets.size() ? std::move(message) : bus::Message(message), now);
       continue;
     }
     if (lane.queue.size() >= settings.queue_max) {
@@ -167,6 +177,25 @@ void Runner::lane_done(int64_t input_id) {
     open_inputs_.erase(it);
   }
   publisher_.input_finished(input_id);
+}
+
+void Runner::run_inline(Lane& lane, bus::Message&& message, std::chrono::steady_clock::time_point started) {
+  Envelope envelope;
+  envelope.input = std::move(message);
+  envelope.started = started;
+  process(lane, envelope);
+  bool queued_meanwhile;
+  {
+    std::lock_guard lock(lane.mutex);
+    queued_meanwhile = !lane.queue.empty();
+    if (!queued_meanwhile) lane.scheduled = false;
+  }
+  if (queued_meanwhile) {
+    schedule(lane);  // the lane stays held until a drain task has run what was queued
+    return;
+  }
+  std::lock_guard idle_lock(idle_mutex_);
+  idle_.notify_all();
 }
 
 void Runner::schedule(Lane& lane) {

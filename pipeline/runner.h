@@ -58,6 +58,16 @@ struct RunnerOptions {
   int workers = 2;
   DeadLetterTarget deadletters;
   bool any_bus = false;  // route by topic only (dry run)
+  // A pipeline without an infer or window stage runs a message on the thread that
+  // submits it (the bus's network thread) when none of its messages waits or runs, instead
+  // of handing it to the pool: no queue, no wake-up of a worker, and the message's memory
+  // is freed on the thread that allocated it. Such a pipeline takes microseconds; while
+  // it runs, the bus reads nothing more, which is the backpressure `block` gives too.
+  // Only for a Publisher that never waits (BusPublisher): a journal's outbox may wait for
+  // acks that this very thread would have to read.
+  bool inline_light_pipelines = false;
+  // node.archive, when set: raw payloads kept on disk as each pipeline's `archive:` says.
+  bus::RawArchive* archive = nullptr;
   // Reads a journaled input back by id; nothing when it is gone. When set, a journaled
   // input that finds a queue full under on_full: block (or any replayed one that finds it
   // full) is parked instead of waited for: the queue keeps only its id, and the input is
@@ -68,8 +78,6 @@ struct RunnerOptions {
   // Called, outside the runner's locks, when a bus got its first parked input or has
   // none left; has_parked(bus) tells which (the node stops reading that bus meanwhile).
   std::function<void(const std::string& bus)> on_parked_changed;
-  // node.archive, when set: raw payloads kept on disk as each pipeline's `archive:` says.
-  bus::RawArchive* archive = nullptr;
 };
 
 struct PipelineCounters {
@@ -114,16 +122,19 @@ class Runner {
   // Parks a journaled input on a lane that is full or has parked inputs already; false
   // when it is not to be parked. Lane lock held; `first` tells the caller to report it.
   bool park(Lane& lane, int64_t input_id, bool replayed, bool& first);
+  // Hands an input's raw payload to the archive (stage and reason empty when it did not fail).
+  void archive(const Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason);
   // Queues parked inputs while there is room and the runner is accepting. Lane lock held;
   // fills `gone` with the ids that could not be read back.
   void feed_parked(Lane& lane, std::vector<int64_t>& gone);
+  // Runs one message of a lane the caller holds (scheduled set, nothing queued), then
+  // releases the lane or, if messages were queued meanwhile, hands it to a drain task.
+  void run_inline(Lane& lane, bus::Message&& message, std::chrono::steady_clock::time_point started);
   void schedule(Lane& lane);
   void drain_lane(Lane& lane);
   void process(Lane& lane, Envelope& envelope);
   // Returns false when the dead-letter could not be kept (see Publisher::publish_output).
   bool deadletter(Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason);
-  // Hands an input's raw payload to the archive (stage and reason empty when it did not fail).
-  void archive(const Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason);
   // One lane is through with a journaled input; the last one reports it finished.
   void lane_done(int64_t input_id);
   size_t pending() const;
