@@ -281,20 +281,19 @@ void panel_tile(const PanelView& p, const Q8Block* x, const int32_t* minus_bias,
 constexpr size_t kPanelPrefetchDistance = 16384;
 
 // One token against a panel streamed from memory: the eight products of a block split into
-// two independent chains (integer sums, exact in any order), and the panel
-// kPanelPrefetchDistance bytes further on requested block by block while it stays within the
-// caller's range.
+// two independent chains (integer sums, exact in any order), and the bytes
+// kPanelPrefetchDistance further on requested block by block. The prefetch runs on past the
+// end of the caller's rows (prefetches never fault): the engine lays out what a thread reads
+// next right after them, so the next matrix is on its way while the thread waits for the others.
 void panel_matvec(const PanelView& p, const Q8Block* x, const int32_t* minus_bias, const float* scale, float* y,
-                  int nblocks, const uint8_t* panel_start, const uint8_t* range_end) {
+                  int nblocks, const uint8_t* panel_start) {
   __m512 acc = _mm512_setzero_ps();
   for (int b = 0; b < nblocks; ++b) {
     const uint8_t* ahead = panel_start + static_cast<size_t>(b) * kPanelBlockBytes + kPanelPrefetchDistance;
-    if (ahead + kPanelBlockBytes <= range_end) {
-      // Nine lines cover the 544 bytes wherever they start; unrolled, as the loop's own
-      // instructions were half of this kernel's.
+    // Nine lines cover the 544 bytes wherever they start; unrolled, as the loop's own
+    // instructions were half of this kernel's.
 #pragma GCC unroll 9
-      for (size_t i = 0; i < kPanelBlockBytes; i += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + i), _MM_HINT_T0);
-    }
+    for (size_t i = 0; i < kPanelBlockBytes; i += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + i), _MM_HINT_T0);
     const int8_t* xq = x[b].qs;
     __m512i s0 = _mm512_set1_epi32(minus_bias[b]);
     __m512i s1 = _mm512_setzero_si512();
@@ -401,8 +400,6 @@ void matmul_packed_q8(const uint8_t* packed, const Q8Block* x, float* y, int row
   const size_t panel_bytes = stride * kPanelBlockBytes;
   const int panel_rows = rows / kPanelRows * kPanelRows;
   const TokenBlocks& tb = prepare_tokens(x, static_cast<int>(stride * n_tokens));
-  // Prefetches stop at the end of this call's rows: what lies beyond is another thread's.
-  const uint8_t* range_end = packed + static_cast<size_t>(std::min(row_end, panel_rows) / kPanelRows) * panel_bytes;
 
   int r = row_begin;
   while (r < std::min(row_end, panel_rows)) {
@@ -412,7 +409,7 @@ void matmul_packed_q8(const uint8_t* packed, const Q8Block* x, float* y, int row
     const int end = std::min(row_end, first + kPanelRows);
     if (r == first && end == first + kPanelRows) {
       if (n_tokens == 1)
-        panel_matvec(view, x, tb.minus_bias.data(), tb.scale.data(), y + r, nblocks, panel, range_end);
+        panel_matvec(view, x, tb.minus_bias.data(), tb.scale.data(), y + r, nblocks, panel);
       else
         panel_all_tokens(view, x, tb, y + r, ldy, nblocks, n_tokens);
     } else {

@@ -57,7 +57,9 @@ struct KernelTable {
   // Null in tables without such a layout (they run the row-major matvec/matmul above).
   // pack_q8 writes packed_q8_bytes(rows, nblocks) bytes (the size of the Q8Block rows, so
   // the bytes a product reads are unchanged). matmul_packed_q8 computes exactly what
-  // matmul_q8 computes on the unpacked matrix, bit for bit, for any row range.
+  // matmul_q8 computes on the unpacked matrix, bit for bit, for any row range. A single
+  // token's product prefetches up to 16 KB past the packed rows it reads, wherever they end:
+  // a caller gains by placing the bytes it reads next there.
   size_t (*packed_q8_bytes)(int rows, int nblocks);
   void (*pack_q8)(const Q8Block* w, int rows, int nblocks, uint8_t* out);
   void (*matmul_packed_q8)(const uint8_t* packed, const Q8Block* x, float* y, int rows, int nblocks, int n_tokens,

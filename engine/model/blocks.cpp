@@ -23,6 +23,8 @@ struct Q8ProjectionJob {
   int n_tokens;
 };
 
+// Packed matrices: each thread its own slice of every matrix (laid out for it at load).
+// Row-major ones: the rows of all matrices of the call as one range, split evenly.
 void run_q8_projection_rows(void* ctx, int thread, int n_threads) {
   const auto& job = *static_cast<const Q8ProjectionJob*>(ctx);
   const auto& k = kernels::best();
@@ -34,14 +36,19 @@ void run_q8_projection_rows(void* ctx, int thread, int n_threads) {
   for (int i = 0; i < job.count; ++i) {
     const Projection& p = job.projections[i];
     const int rows = p.w->rows;
-    const int b = std::max(begin, offset) - offset, e = std::min(end, offset + rows) - offset;
-    if (b < e) {
-      if (p.w->q8_packed)
-        k.matmul_packed_q8(p.w->q8_packed, job.xq, p.out, rows, job.nblocks, job.n_tokens, p.ldy, b, e);
-      else if (job.n_tokens == 1)
-        k.matvec_q8(p.w->q8, job.xq, p.out, job.nblocks, b, e);
-      else
-        k.matmul_q8(p.w->q8, job.xq, p.out, job.nblocks, job.n_tokens, p.ldy, b, e);
+    if (!p.w->packed_slices.empty()) {
+      const RowRange r = thread_rows(rows, thread, n_threads);
+      if (r.begin < r.end)
+        k.matmul_packed_q8(p.w->packed_slices[thread], job.xq, p.out + r.begin, r.end - r.begin, job.nblocks,
+                           job.n_tokens, p.ldy, 0, r.end - r.begin);
+    } else {
+      const int b = std::max(begin, offset) - offset, e = std::min(end, offset + rows) - offset;
+      if (b < e) {
+        if (job.n_tokens == 1)
+          k.matvec_q8(p.w->q8, job.xq, p.out, job.nblocks, b, e);
+        else
+          k.matmul_q8(p.w->q8, job.xq, p.out, job.nblocks, job.n_tokens, p.ldy, b, e);
+      }
     }
     offset += rows;
   }

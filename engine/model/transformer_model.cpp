@@ -66,7 +66,10 @@ Result<void> TransformerModel::load_weights(const LoadOptions& options, const Ar
   if (options.context < 0) return bad_input("context must be positive");
   hp_.n_ctx = options.context > 0 ? options.context : std::min(hp_.n_ctx_train, kDefaultContextCap);
 
-  WeightLoader loader(file_, options.weights);
+  // The pool's size is settled before the weights are laid out: each thread gets its rows apart.
+  const int threads = options.threads > 0 ? options.threads
+                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  WeightLoader loader(file_, options.weights, threads);
   EDGENODE_TRY(arch.load_weights(loader, hp_, weights_));
   converted_weights_ = loader.take_storage();
   arch_ = &arch;
@@ -77,8 +80,6 @@ Result<void> TransformerModel::load_weights(const LoadOptions& options, const Ar
                  types);
   }
 
-  const int threads = options.threads > 0 ? options.threads
-                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   pool_ = std::make_unique<kernels::ThreadPool>(threads);
   if (options.sequences < 1 || options.sequences > kMaxSequences)
     return bad_input("sequences must be between 1 and " + std::to_string(kMaxSequences));

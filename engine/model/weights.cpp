@@ -10,6 +10,13 @@ namespace edgenode::engine {
 using kernels::kQ8BlockSize;
 using kernels::Q8Block;
 
+RowRange thread_rows(int rows, int thread, int n_threads) {
+  const int panels = (rows + kernels::kQ8PanelRows - 1) / kernels::kQ8PanelRows;
+  const int first = static_cast<int>(static_cast<int64_t>(panels) * thread / n_threads);
+  const int last = static_cast<int>(static_cast<int64_t>(panels) * (thread + 1) / n_threads);
+  return {std::min(rows, first * kernels::kQ8PanelRows), std::min(rows, last * kernels::kQ8PanelRows)};
+}
+
 uint64_t Matrix::bytes() const {
   if (runs_q8()) return static_cast<uint64_t>(rows) * (cols / kQ8BlockSize) * sizeof(Q8Block);
   return static_cast<uint64_t>(rows) * cols * sizeof(float);
@@ -129,28 +136,49 @@ Result<void> WeightLoader::place_q8_matrices(ModelWeights& w) {
   std::erase_if(order, [](const Matrix* m) { return !m->present() || !m->q8; });
   if (order.empty()) return {};
 
-  // Each matrix starts on a cache line, so no line holds the end of one and the start of the next.
+  const kernels::KernelTable& k = kernels::best();
+  const bool packed = k.pack_q8 != nullptr;
+  const int slices = packed ? n_threads_ : 1;
+  auto slice_bytes = [&](const Matrix& m, int t) -> uint64_t {
+    const int nblocks = m.cols / kQ8BlockSize;
+    if (!packed) return m.bytes();
+    const RowRange r = thread_rows(m.rows, t, n_threads_);
+    return k.packed_q8_bytes(r.end - r.begin, nblocks);
+  };
+  // Each slice starts on a cache line, so no line holds the end of one and the start of the next.
   constexpr size_t kLine = 64;
   auto padded = [](uint64_t bytes) { return (bytes + kLine - 1) / kLine * kLine; };
   uint64_t total = 0;
-  for (const Matrix* m : order) total += padded(m->bytes());
+  for (int t = 0; t < slices; ++t)
+    for (const Matrix* m : order) total += padded(slice_bytes(*m, t));
   w.q8_memory = kernels::HugePageBuffer::allocate(total);
   if (!w.q8_memory.data()) return internal_error("cannot allocate " + std::to_string(total) + " bytes for the weights");
-  const kernels::KernelTable& k = kernels::best();
-  uint8_t* at = w.q8_memory.data();
+
+  // Matrices point at their copies from here on; the sources stay alive until the end.
+  std::vector<const Q8Block*> sources;
   for (Matrix* m : order) {
-    const auto* source = reinterpret_cast<const uint8_t*>(m->q8);
-    if (k.pack_q8) {
-      k.pack_q8(m->q8, m->rows, m->cols / kQ8BlockSize, at);
-      m->q8_packed = at;
-      m->q8 = nullptr;
-    } else {
-      std::memcpy(at, m->q8, m->bytes());
-      m->q8 = reinterpret_cast<const Q8Block*>(at);
-    }
-    file_.release_pages(source, m->bytes());  // a matrix used as stored: its file pages
-    at += padded(m->bytes());
+    sources.push_back(m->q8);
+    if (packed) m->q8 = nullptr;
   }
+  uint8_t* at = w.q8_memory.data();
+  for (int t = 0; t < slices; ++t) {
+    for (size_t i = 0; i < order.size(); ++i) {
+      Matrix& m = *order[i];
+      const int nblocks = m.cols / kQ8BlockSize;
+      if (packed) {
+        const RowRange r = thread_rows(m.rows, t, n_threads_);
+        k.pack_q8(sources[i] + static_cast<size_t>(r.begin) * nblocks, r.end - r.begin, nblocks, at);
+        m.packed_slices.push_back(at);
+      } else {
+        std::memcpy(at, sources[i], m.bytes());
+        m.q8 = reinterpret_cast<const Q8Block*>(at);
+      }
+      at += padded(slice_bytes(m, t));
+    }
+  }
+  // Matrices used as stored: their file pages are no longer needed.
+  for (size_t i = 0; i < order.size(); ++i)
+    file_.release_pages(reinterpret_cast<const uint8_t*>(sources[i]), order[i]->bytes());
   requantized_storage_.clear();
   return {};
 }

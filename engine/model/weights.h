@@ -1,7 +1,8 @@
 // The weights of a transformer, read-only after load. Matrices run as Q8_0 (the file's Q8_0
-// values, or F32/F16/K-quants requantized at load), copied into huge pages in decode order and
-// packed for the kernel table where it has a packed layout; or as F32 (--weights f32, and rows
-// that do not divide into 32-blocks). Norm weights and biases are F32 vectors.
+// values, or F32/F16/K-quants requantized at load), copied into huge pages in decode order
+// (packed for the kernel table where it has a packed layout, each thread's rows apart: see
+// Matrix::packed_slices); or as F32 (--weights f32, and rows that do not divide into
+// 32-blocks). Norm weights and biases are F32 vectors.
 //
 // Shapes are written (rows, cols): y = W·x with W[rows][cols], as ggml stores [ne0=cols, ne1=rows].
 #pragma once
@@ -20,18 +21,29 @@
 
 namespace edgenode::engine {
 
+// The rows [begin, end) of a matrix that thread `thread` of `n_threads` computes: whole
+// panels of kernels::kQ8PanelRows (the last may be partial), spread as evenly as they go, so
+// every thread reads the same bytes of every matrix to within a panel.
+struct RowRange {
+  int begin;
+  int end;
+};
+RowRange thread_rows(int rows, int thread, int n_threads);
+
 struct Matrix {
   int rows = 0;
   int cols = 0;
   const kernels::Q8Block* q8 = nullptr;  // rows * cols/32 blocks, when the matrix runs as Q8_0
-  const uint8_t* q8_packed = nullptr;    // or the same in the kernel table's packed layout
+  // Or the same in the kernel table's packed layout, one slice per thread of the pool: slice t
+  // holds rows thread_rows(rows, t, n_threads), packed on their own.
+  std::vector<const uint8_t*> packed_slices;
   const float* f32 = nullptr;            // rows * cols floats, otherwise
   // ggml multiplies F16 weights with activations rounded to fp16; a matrix stored as F16
   // that runs as F32 does the same so it reproduces llama.cpp's numbers.
   bool round_input_fp16 = false;
 
   bool present() const { return rows > 0; }
-  bool runs_q8() const { return q8 || q8_packed; }
+  bool runs_q8() const { return q8 || !packed_slices.empty(); }
   uint64_t bytes() const;  // bytes read from memory by one product with a vector
 };
 
@@ -88,7 +100,10 @@ struct ModelWeights {
 // converted copies. Keeps count of what it converted for the log and `model info`.
 class WeightLoader {
  public:
-  WeightLoader(const GgufFile& file, WeightMode mode) : file_(file), mode_(mode) {}
+  // n_threads: the pool that will run the model, whose threads each get their rows of every
+  // packed matrix laid out apart (place_q8_matrices).
+  WeightLoader(const GgufFile& file, WeightMode mode, int n_threads)
+      : file_(file), mode_(mode), n_threads_(n_threads < 1 ? 1 : n_threads) {}
 
   // Required tensors: a missing one is an error naming it; the shape is checked.
   Result<Matrix> matrix(const std::string& name, int rows, int cols);
@@ -101,7 +116,11 @@ class WeightLoader {
   // Copies every Q8_0 matrix of w into w.q8_memory, one after another in the order a decode
   // step reads them, and points the matrices there: each token then streams one contiguous
   // range of huge pages instead of 4 KB pages of the file mapping scattered in file order.
-  // Where the kernel table has a packed layout the copies are packed (Matrix::q8_packed).
+  // Where the kernel table has a packed layout the copies are packed, and thread by thread:
+  // first thread 0's rows of every matrix in decode order, then thread 1's, and so on
+  // (Matrix::packed_slices). Each thread's part of a token is then one stream, and the
+  // kernel's prefetch, which runs on past the rows of a call, fetches that thread's next
+  // matrix while it waits for the others at the end of this one.
   // Call once all matrices are loaded; the loader's own requantized copies are released.
   Result<void> place_q8_matrices(ModelWeights& w);
 
@@ -119,6 +138,7 @@ class WeightLoader {
 
   const GgufFile& file_;
   WeightMode mode_;
+  int n_threads_;
   std::deque<std::vector<uint8_t>> storage_;
   std::deque<std::vector<kernels::Q8Block>> requantized_storage_;  // until place_q8_matrices
   int requantized_ = 0;
