@@ -66,6 +66,7 @@ void OutboxSender::handle_ack(uint64_t token) {
     auto it = in_flight_.find(token);
     if (it == in_flight_.end()) return;
     acked_.push_back(it->second);
+    ++acks_unrecorded_;
     in_flight_.erase(it);
     ++stats_.acked;
     pending_work_ = true;
@@ -81,6 +82,13 @@ void OutboxSender::record_acks() {
   }
   if (acked.empty()) return;
   auto done = journal_.outputs_acked(acked);
+  {
+    // Recorded or not, they leave the window: a failed record is retried by the resend
+    // after the next reconnect or restart, like an ack that never came.
+    std::lock_guard lock(mutex_);
+    acks_unrecorded_ -= acked.size();
+    pending_work_ = true;
+  }
   if (!done.ok()) spdlog::error("outbox acks not recorded bus={} error=\"{}\"", bus_.name(), done.error().message);
   else if (options_.on_acks_recorded) options_.on_acks_recorded();
 }
@@ -90,13 +98,13 @@ void OutboxSender::run() {
   while (!stopping_) {
     wake_.wait_for(lock, options_.idle_poll, [&] {
       return stopping_ || !acked_.empty() ||
-             (connected_ && pending_work_ && in_flight_.size() < options_.max_in_flight);
+             (connected_ && pending_work_ && window_used() < options_.max_in_flight);
     });
     if (stopping_) break;
     lock.unlock();
     record_acks();
     lock.lock();
-    if (!connected_ || in_flight_.size() >= options_.max_in_flight) continue;
+    if (!connected_ || window_used() >= options_.max_in_flight) continue;
     pending_work_ = false;
     lock.unlock();
     const bool more = send_batch();
@@ -112,7 +120,7 @@ bool OutboxSender::send_batch() {
   int64_t cursor;
   {
     std::lock_guard lock(mutex_);
-    room = options_.max_in_flight - std::min(options_.max_in_flight, in_flight_.size());
+    room = options_.max_in_flight - std::min(options_.max_in_flight, window_used());
     cursor = cursor_;
   }
   if (room == 0) return false;

@@ -5,7 +5,9 @@
 // the sender starts again from the oldest unacknowledged output, so an output whose
 // ack was lost with the connection is sent again; consumers see duplicates (with the
 // same output_id) only for what was in flight. At most `max_in_flight` outputs wait for
-// acks at any time, which bounds memory here and in libmosquitto.
+// acks at any time, which bounds memory here and in libmosquitto; an ack counts against
+// that window until it is recorded in the journal, so after a crash at most
+// `max_in_flight` outputs that had been sent are sent again.
 //
 // The sender owns the bus's on_ack and on_connection handlers; create it before the
 // bus starts, and stop the bus before the sender is destroyed (the handlers point here). Call notify() after adding outputs for this bus to send them at once
@@ -62,6 +64,8 @@ class OutboxSender {
   bool send_batch();
   // Records the acks collected so far in one journal transaction.
   void record_acks();
+  // Outputs sent whose acks are not in the journal yet. Lock held.
+  std::size_t window_used() const { return in_flight_.size() + acks_unrecorded_; }
 
   Journal& journal_;
   Bus& bus_;
@@ -70,7 +74,8 @@ class OutboxSender {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::map<uint64_t, int64_t> in_flight_;  // publish token → outbox id
-  std::vector<int64_t> acked_;              // outbox ids acked, not yet recorded in the journal
+  std::vector<int64_t> acked_;              // outbox ids acked, not yet taken for recording
+  std::size_t acks_unrecorded_ = 0;         // acks not yet committed to the journal (acked_ and the batch being recorded)
   int64_t cursor_ = 0;                      // last outbox id handed to the bus
   bool connected_ = false;
   bool pending_work_ = true;

@@ -203,6 +203,11 @@ TEST_F(Reliability, NodeKill9WithInferenceReplaysEveryInput) {
   // What the broker redelivered after the restart (journaled, not acknowledged) is
   // recognised: one output id per input.
   EXPECT_EQ(report.seqs_with_several_ids, 0) << report.summary();
+  // Copies come from what the killed node had sent and not yet recorded as acked: its
+  // sender window (256, acks count against it until they are in the journal), plus an
+  // input whose output was acked while a runner thread (2) was still finishing it (the
+  // replay makes the output again, same id).
+  EXPECT_LE(report.same_id_duplicates, 256 + 2) << report.summary();
   std::cout << "[ node kill -9 ] " << report.summary() << " outputs=" << consumer.outputs().size()
             << " inputs_redelivered=" << last_journal_counter(consumer, "inputs_redelivered") << "\n";
   EXPECT_NE(restarted->log().find("journal_replay"), std::string::npos) << "the restart replayed pending inputs";
@@ -240,6 +245,7 @@ TEST_F(Reliability, ResultsBrokerOutageStoresThenDeliversInOrder) {
     producer.send("in/a", sent, kPerTick);
     sent += kPerTick;
   }
+  std::this_thread::sleep_until(outage_start + kOutage);  // the last tick starts one tick before the end
   const int during = sent - kBefore;
   // Every input of the outage is processed and its output waits in the outbox.
   ASSERT_TRUE(watcher.wait_for_telemetry([&](const json& t) { return outbox_messages(t) >= during; }, seconds(60),
