@@ -58,6 +58,26 @@ int64_t last_journal_counter(const OutputConsumer& watcher, const std::string& n
   return -1;
 }
 
+// Which side lost outputs, from the node's own account once it has settled (its latest
+// telemetry with nothing open): every input recorded once and every output acknowledged
+// by the broker means the node delivered them all, so a missing output was lost beyond
+// its ack (inside the broker).
+std::string node_account(OutputConsumer& watcher, int inputs) {
+  const bool settled = watcher.wait_for_telemetry(
+      [](const json& t) {
+        return t.contains("journal") && t["journal"]["inbox_open"] == 0 && t["journal"]["outbox"]["messages"] == 0;
+      },
+      seconds(10), watcher.telemetry().size());
+  const int64_t recorded = last_journal_counter(watcher, "inputs_recorded");
+  std::ostringstream out;
+  out << "node: inputs_recorded=" << recorded << " of " << inputs
+      << " inputs_redelivered=" << last_journal_counter(watcher, "inputs_redelivered")
+      << " inputs_reopened=" << last_journal_counter(watcher, "inputs_reopened")
+      << (settled ? " inbox and outbox empty" : " inbox or outbox not empty");
+  if (settled && recorded == inputs) out << " (every input reached the node; every output was acked by the broker)";
+  return out.str();
+}
+
 struct NodeConfig {
   std::string site_url{};
   std::string results_url{};  // empty: outputs go to the site broker
@@ -154,12 +174,14 @@ TEST_F(Reliability, BrokerKill9MidStreamLosesNoOutput) {
       ASSERT_TRUE(broker->restart().ok()) << broker->log();
     }
     ASSERT_TRUE(consumer.wait_for_all_seqs(first + kChunk, seconds(60)))
-        << check_delivery(consumer.outputs(), first + kChunk).summary() << "\n" << node->log().substr(0, 4000);
+        << check_delivery(consumer.outputs(), first + kChunk).summary() << "\n"
+        << node_account(consumer, first + kChunk) << "\n" << node->log().substr(0, 4000);
   }
 
   const bool all = consumer.wait_for_all_seqs(kCount, seconds(90));
   const DeliveryReport report = check_delivery(consumer.outputs(), kCount);
-  ASSERT_TRUE(all) << report.summary() << "\n" << node->log().substr(0, 4000);
+  const std::string account = node_account(consumer, kCount);
+  ASSERT_TRUE(all) << report.summary() << "\n" << account << "\n" << node->log().substr(0, 4000);
   EXPECT_EQ(report.missing, 0);
   EXPECT_EQ(report.bad_ids, 0);
   EXPECT_EQ(report.conflicting_copies, 0) << "every copy of an output id carries the same result";
@@ -169,8 +191,8 @@ TEST_F(Reliability, BrokerKill9MidStreamLosesNoOutput) {
   // broker's in-flight window to the consumer.
   EXPECT_EQ(report.seqs_with_several_ids, 0) << report.summary();
   EXPECT_LE(report.same_id_duplicates, 2 * 256) << report.summary();
-  std::cout << "[ broker kill -9 ] " << report.summary() << " outputs=" << consumer.outputs().size()
-            << " inputs_redelivered=" << last_journal_counter(consumer, "inputs_redelivered") << "\n";
+  std::cout << "[ broker kill -9 ] " << report.summary() << " outputs=" << consumer.outputs().size() << " "
+            << account << "\n";
   EXPECT_EQ(node->stop(SIGTERM, seconds(10)), 0) << node->log();
 }
 
