@@ -21,6 +21,7 @@ struct Q8ProjectionJob {
   const Q8Block* xq;
   int nblocks;
   int n_tokens;
+  const RowEpilogue* epilogue;  // applied by each thread to its rows, or null
 };
 
 // Packed matrices: each thread its own slice of every matrix (laid out for it at load).
@@ -52,6 +53,11 @@ void run_q8_projection_rows(void* ctx, int thread, int n_threads) {
     }
     offset += rows;
   }
+  if (job.epilogue) {
+    const RowRange r = thread_rows(job.epilogue->rows, thread, n_threads);
+    if (r.begin < r.end)
+      for (int t = 0; t < job.n_tokens; ++t) job.epilogue->apply(job.epilogue->ctx, t, r.begin, r.end);
+  }
 }
 
 void project_f32(ForwardContext& c, const float* x, int cols, const Projection& p) {
@@ -67,10 +73,15 @@ void project_f32(ForwardContext& c, const float* x, int cols, const Projection& 
 
 }  // namespace
 
-void project(ForwardContext& c, const float* x, int cols, std::initializer_list<Projection> projections) {
+namespace {
+
+void project_with(ForwardContext& c, const float* x, int cols, std::initializer_list<Projection> projections,
+                  const RowEpilogue* epilogue) {
   Projection q8[8];
   int n_q8 = 0, q8_rows = 0;
+  bool epilogue_in_job = epilogue != nullptr;
   for (const Projection& p : projections) {
+    epilogue_in_job = epilogue_in_job && !p.w->packed_slices.empty() && p.w->rows == epilogue->rows;
     if (p.w->runs_q8()) {
       q8[n_q8++] = p;
       q8_rows += p.w->rows;
@@ -78,16 +89,29 @@ void project(ForwardContext& c, const float* x, int cols, std::initializer_list<
       project_f32(c, x, cols, p);
     }
   }
-  if (n_q8 == 0) return;
+  if (n_q8 > 0) {
+    const auto& k = kernels::best();
+    const int nblocks = cols / kQ8BlockSize;
+    Q8Block* xq = c.s.xq.data();
+    for_each_token(c, [&](int t) {
+      k.quantize_row_q8(x + static_cast<size_t>(t) * cols, xq + static_cast<size_t>(t) * nblocks, cols);
+    });
+    Q8ProjectionJob job{q8, n_q8, q8_rows, xq, nblocks, c.n, epilogue_in_job ? epilogue : nullptr};
+    c.pool.run(run_q8_projection_rows, &job);
+  }
+  if (epilogue && !epilogue_in_job)
+    for_each_token(c, [&](int t) { epilogue->apply(epilogue->ctx, t, 0, epilogue->rows); });
+}
 
-  const auto& k = kernels::best();
-  const int nblocks = cols / kQ8BlockSize;
-  Q8Block* xq = c.s.xq.data();
-  for_each_token(c, [&](int t) {
-    k.quantize_row_q8(x + static_cast<size_t>(t) * cols, xq + static_cast<size_t>(t) * nblocks, cols);
-  });
-  Q8ProjectionJob job{q8, n_q8, q8_rows, xq, nblocks, c.n};
-  c.pool.run(run_q8_projection_rows, &job);
+}  // namespace
+
+void project(ForwardContext& c, const float* x, int cols, std::initializer_list<Projection> projections) {
+  project_with(c, x, cols, projections, nullptr);
+}
+
+void project_then(ForwardContext& c, const float* x, int cols, std::initializer_list<Projection> projections,
+                  const RowEpilogue& epilogue) {
+  project_with(c, x, cols, projections, &epilogue);
 }
 
 void embed(ForwardContext& c, std::span<const int32_t> tokens, float scale) {
@@ -123,6 +147,27 @@ void add_residual(ForwardContext& c, const float* post_norm) {
     float* x = c.s.x.data() + static_cast<size_t>(t) * n_embd;
     for (int i = 0; i < n_embd; ++i) x[i] += out[i];
   });
+}
+
+// x += out, row by row: the epilogue of an output projection (wo, down) without a post-norm,
+// which needs the whole row first.
+void add_residual_rows(void* ctx, int t, int begin, int end) {
+  const ForwardContext& c = *static_cast<ForwardContext*>(ctx);
+  const size_t row = static_cast<size_t>(t) * c.hp.n_embd;
+  float* x = c.s.x.data() + row;
+  const float* out = c.s.xb2.data() + row;
+  for (int i = begin; i < end; ++i) x[i] += out[i];
+}
+
+// x (n rows of `cols` floats) times w into xb2, then added to the residual stream x.
+void project_residual(ForwardContext& c, const float* x, int cols, const Matrix& w, const float* post_norm) {
+  const Projection p{&w, c.s.xb2.data(), c.hp.n_embd};
+  if (post_norm) {
+    project(c, x, cols, {p});
+    add_residual(c, post_norm);
+    return;
+  }
+  project_then(c, x, cols, {p}, RowEpilogue{add_residual_rows, &c, c.hp.n_embd});
 }
 
 void norm_input(ForwardContext& c, const float* norm) {
@@ -212,9 +257,34 @@ void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, co
   AttentionJob job{&c, layer, o.window, o.scale_q_before ? 1.0f : q_scale};
   c.pool.run(run_attention_tasks, &job);
 
-  project(c, s.att.data(), q_dim, {{&w.wo, s.xb2.data(), hp.n_embd}});
-  add_residual(c, w.post_norm);
+  project_residual(c, s.att.data(), q_dim, w.wo, w.post_norm);
 }
+
+namespace {
+
+struct FfnActivationRows {
+  const float* gate_up;  // (n, ffn_stride): gate then up
+  int stride;
+  float* hidden;         // (n, n_ff)
+  int n_ff;
+  FfnActivation activation;
+};
+
+// hidden = act(gate) * up, rows [begin, end) of token t.
+void activate_rows(void* ctx, int t, int begin, int end) {
+  const auto& a = *static_cast<const FfnActivationRows*>(ctx);
+  const float* gate = a.gate_up + static_cast<size_t>(t) * a.stride;
+  const float* up = gate + a.n_ff;
+  float* h = a.hidden + static_cast<size_t>(t) * a.n_ff;
+  std::copy(gate + begin, gate + end, h + begin);
+  if (a.activation == FfnActivation::silu)
+    kernels::silu(h + begin, end - begin);
+  else
+    kernels::gelu_tanh_fp16_table(h + begin, end - begin);
+  for (int i = begin; i < end; ++i) h[i] *= up[i];
+}
+
+}  // namespace
 
 void ffn_block(ForwardContext& c, const FfnWeights& w, FfnActivation activation) {
   const HParams& hp = c.hp;
@@ -223,25 +293,15 @@ void ffn_block(ForwardContext& c, const FfnWeights& w, FfnActivation activation)
 
   norm_input(c, w.norm);
   float* gate_up = s.gate_up.data();
+  FfnActivationRows act{gate_up, s.ffn_stride, s.hidden.data(), n_ff, activation};
+  const RowEpilogue activate{activate_rows, &act, n_ff};
   if (w.gate_up.present())
-    project(c, s.xb.data(), hp.n_embd, {{&w.gate_up, gate_up, s.ffn_stride}});
+    project_then(c, s.xb.data(), hp.n_embd, {{&w.gate_up, gate_up, s.ffn_stride}}, activate);
   else
-    project(c, s.xb.data(), hp.n_embd, {{&w.gate, gate_up, s.ffn_stride}, {&w.up, gate_up + n_ff, s.ffn_stride}});
+    project_then(c, s.xb.data(), hp.n_embd, {{&w.gate, gate_up, s.ffn_stride}, {&w.up, gate_up + n_ff, s.ffn_stride}},
+                 activate);
 
-  for_each_token(c, [&](int t) {
-    const float* gate = gate_up + static_cast<size_t>(t) * s.ffn_stride;
-    const float* up = gate + n_ff;
-    float* h = s.hidden.data() + static_cast<size_t>(t) * n_ff;
-    std::copy_n(gate, n_ff, h);
-    if (activation == FfnActivation::silu)
-      kernels::silu(h, n_ff);
-    else
-      kernels::gelu_tanh_fp16_table(h, n_ff);
-    for (int i = 0; i < n_ff; ++i) h[i] *= up[i];
-  });
-
-  project(c, s.hidden.data(), n_ff, {{&w.down, s.xb2.data(), hp.n_embd}});
-  add_residual(c, w.post_norm);
+  project_residual(c, s.hidden.data(), n_ff, w.down, w.post_norm);
 }
 
 void output_logits(ForwardContext& c, float* logits, bool all_positions) {

@@ -37,6 +37,20 @@ struct Projection {
 // Q8_0 matrices quantize x once and split their rows over the pool; F32 ones use sgemm.
 void project(ForwardContext& c, const float* x, int cols, std::initializer_list<Projection> projections);
 
+// Element-wise work on the outputs of a project() call: apply(ctx, t, begin, end) for the
+// rows [begin, end) of token t, over rows [0, rows) in all.
+struct RowEpilogue {
+  void (*apply)(void* ctx, int token, int begin, int end);
+  void* ctx;
+  int rows;
+};
+
+// project(), then the epilogue. When every matrix is packed and has epilogue.rows rows, each
+// thread applies it to the rows it has just computed, in the same pool job: no serial step
+// on one thread while the others wait, and no second dispatch. Otherwise it runs afterwards.
+void project_then(ForwardContext& c, const float* x, int cols, std::initializer_list<Projection> projections,
+                  const RowEpilogue& epilogue);
+
 // Runs body(t) for every token t < c.n, on the pool when there are enough tokens to pay for it.
 template <class F>
 void for_each_token(ForwardContext& c, F&& body) {
