@@ -141,7 +141,8 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig&
     NodeRuntime* self = node.get();
     node->input_gate_ = std::make_unique<InputGate>(std::move(buses), [self](const std::string& bus) {
       // A bus whose acks a full outbox waits for keeps reading; its new inputs are parked.
-      if (self->input_closed_ || self->journal_->outbox_waits_on(bus)) return false;
+      // One not started yet is left alone: paused, it would not read its CONNACK.
+      if (!self->buses_started_ || self->input_closed_ || self->journal_->outbox_waits_on(bus)) return false;
       return self->runner_->has_parked(bus) || self->journal_->outbox_blocked();
     });
   }
@@ -189,6 +190,8 @@ Result<void> NodeRuntime::start() {
     if (!started) return unavailable("bus '" + name + "': " + started.error().message);
     spdlog::info("bus_started bus={}", name);
   }
+  buses_started_ = true;
+  if (input_gate_) input_gate_->refresh();  // inputs parked by the replay stop their bus now
   if (!settings_.http_listen.empty()) {
     HttpEndpoint::Handlers handlers;
     handlers.metrics = [this] { return prometheus_text(*runner_, bus_views_, models_); };

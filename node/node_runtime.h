@@ -52,6 +52,7 @@ class NodeRuntime {
   std::unique_ptr<JournalPublisher> journal_;  // with node.journal: the runner's publisher
   std::unique_ptr<InputGate> input_gate_;      // with node.journal: pauses buses with parked inputs
   std::atomic<bool> input_closed_{false};       // stopping: inputs are journaled, not run
+  std::atomic<bool> buses_started_{false};      // start() has started every bus
   bool online_ = false;                         // start() completed and said `online`
   std::unique_ptr<bus::RawArchive> archive_;  // with node.archive; outlives the runner that feeds it
   std::unique_ptr<pipeline::Runner> runner_;
