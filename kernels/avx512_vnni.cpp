@@ -245,17 +245,31 @@ inline __m512 panel_scales(const PanelView& p, int b) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.scales + static_cast<size_t>(b) * kPanelRows)));
 }
 
+// Requests the 544 bytes of one panel block: nine lines cover them wherever they start;
+// unrolled, as the loop's own instructions were half of the single-token kernel's.
+inline void prefetch_panel_block(const uint8_t* at) {
+#pragma GCC unroll 9
+  for (size_t i = 0; i < kPanelBlockBytes; i += 64) _mm_prefetch(reinterpret_cast<const char*>(at + i), _MM_HINT_T0);
+}
+
 // y[t][0..15] for kTokens consecutive tokens; x, minus_bias and scale start at the first token.
+// With `ahead`, the block at ahead + b * kPanelBlockBytes is requested as block b is summed.
 template <int kTokens>
 void panel_tile(const PanelView& p, const Q8Block* x, const int32_t* minus_bias, const float* scale, float* y, int ldy,
-                int nblocks) {
+                int nblocks, const uint8_t* ahead = nullptr) {
+  // The token loops are unrolled so acc[] lives in registers: left as loops (GCC 12 with 2
+  // tokens), each block stored and reloaded every accumulator, and a decode step of two
+  // sequences ran no faster than two steps of one.
   __m512 acc[kTokens];
+#pragma GCC unroll 8
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
   for (int b = 0; b < nblocks; ++b) {
+    if (ahead) prefetch_panel_block(ahead + static_cast<size_t>(b) * kPanelBlockBytes);
     const __m512i w0 = panel_vector(p, b, 0), w1 = panel_vector(p, b, 1), w2 = panel_vector(p, b, 2),
                   w3 = panel_vector(p, b, 3), w4 = panel_vector(p, b, 4), w5 = panel_vector(p, b, 5),
                   w6 = panel_vector(p, b, 6), w7 = panel_vector(p, b, 7);
     const __m512 dw = panel_scales(p, b);
+#pragma GCC unroll 8
     for (int t = 0; t < kTokens; ++t) {
       const size_t i = static_cast<size_t>(t) * nblocks + b;
       const int8_t* xq = x[i].qs;
@@ -272,6 +286,7 @@ void panel_tile(const PanelView& p, const Q8Block* x, const int32_t* minus_bias,
       acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[t]);
     }
   }
+#pragma GCC unroll 8
   for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + static_cast<size_t>(t) * ldy, acc[t]);
 }
 
@@ -289,11 +304,7 @@ void panel_matvec(const PanelView& p, const Q8Block* x, const int32_t* minus_bia
                   int nblocks, const uint8_t* panel_start) {
   __m512 acc = _mm512_setzero_ps();
   for (int b = 0; b < nblocks; ++b) {
-    const uint8_t* ahead = panel_start + static_cast<size_t>(b) * kPanelBlockBytes + kPanelPrefetchDistance;
-    // Nine lines cover the 544 bytes wherever they start; unrolled, as the loop's own
-    // instructions were half of this kernel's.
-#pragma GCC unroll 9
-    for (size_t i = 0; i < kPanelBlockBytes; i += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + i), _MM_HINT_T0);
+    prefetch_panel_block(panel_start + static_cast<size_t>(b) * kPanelBlockBytes + kPanelPrefetchDistance);
     const int8_t* xq = x[b].qs;
     __m512i s0 = _mm512_set1_epi32(minus_bias[b]);
     __m512i s1 = _mm512_setzero_si512();
@@ -311,24 +322,26 @@ void panel_matvec(const PanelView& p, const Q8Block* x, const int32_t* minus_bia
   _mm512_storeu_ps(y, acc);
 }
 
-// All tokens against one panel, writing y[t][0..15] (row stride ldy).
+// All tokens against one panel, writing y[t][0..15] (row stride ldy), in tiles of 8, 4, 2
+// and 1 tokens. The first tile streams the panel from memory and prefetches the bytes
+// kPanelPrefetchDistance further on, as panel_matvec does for one token: a decode step of a
+// few sequences is as bound by memory as one of a single sequence. The later tiles find the
+// panel in cache. panel_start is null for a panel repacked into scratch: nothing to prefetch.
 void panel_all_tokens(const PanelView& p, const Q8Block* x, const TokenBlocks& tb, float* y, int ldy, int nblocks,
-                      int n_tokens) {
+                      int n_tokens, const uint8_t* panel_start) {
   const size_t stride = static_cast<size_t>(nblocks);
+  const uint8_t* ahead = panel_start ? panel_start + kPanelPrefetchDistance : nullptr;
   int t = 0;
-  for (; t + kTokenTile <= n_tokens; t += kTokenTile) {
-    panel_tile<kTokenTile>(p, x + t * stride, &tb.minus_bias[t * stride], &tb.scale[t * stride],
-                           y + static_cast<size_t>(t) * ldy, ldy, nblocks);
-  }
-  if (t + kTokenTile / 2 <= n_tokens) {
-    panel_tile<kTokenTile / 2>(p, x + t * stride, &tb.minus_bias[t * stride], &tb.scale[t * stride],
-                               y + static_cast<size_t>(t) * ldy, ldy, nblocks);
-    t += kTokenTile / 2;
-  }
-  for (; t < n_tokens; ++t) {
-    panel_tile<1>(p, x + t * stride, &tb.minus_bias[t * stride], &tb.scale[t * stride],
-                  y + static_cast<size_t>(t) * ldy, ldy, nblocks);
-  }
+  auto tiles = [&]<int kTokens>() {
+    for (; t + kTokens <= n_tokens; t += kTokens) {
+      panel_tile<kTokens>(p, x + t * stride, &tb.minus_bias[t * stride], &tb.scale[t * stride],
+                          y + static_cast<size_t>(t) * ldy, ldy, nblocks, t == 0 ? ahead : nullptr);
+    }
+  };
+  tiles.template operator()<kTokenTile>();
+  tiles.template operator()<kTokenTile / 2>();
+  tiles.template operator()<kTokenTile / 4>();
+  tiles.template operator()<1>();
 }
 
 // Rows in groups of four; each group's weights stay in L1 while every token passes over
@@ -368,7 +381,7 @@ void matmul_q8(const Q8Block* w, const Q8Block* x, float* y, int nblocks, int n_
   int r = row_begin;
   for (; r + kPanelRows <= row_end; r += kPanelRows) {
     repack(w + r * stride, stride, nblocks, panel.data(), const_cast<uint16_t*>(view.scales));
-    panel_all_tokens(view, x, tb, y + r, ldy, nblocks, n_tokens);
+    panel_all_tokens(view, x, tb, y + r, ldy, nblocks, n_tokens, nullptr);
   }
   matmul_rows4(w, x, y, nblocks, n_tokens, ldy, r, row_end);
 }
@@ -411,7 +424,7 @@ void matmul_packed_q8(const uint8_t* packed, const Q8Block* x, float* y, int row
       if (n_tokens == 1)
         panel_matvec(view, x, tb.minus_bias.data(), tb.scale.data(), y + r, nblocks, panel);
       else
-        panel_all_tokens(view, x, tb, y + r, ldy, nblocks, n_tokens);
+        panel_all_tokens(view, x, tb, y + r, ldy, nblocks, n_tokens, panel);
     } else {
       // A range that cuts a panel: the whole panel into scratch, the rows asked for copied out.
       float part[kPanelRows];
