@@ -17,7 +17,7 @@ struct Envelope {
   bus::Message input;                 // as received (raw bytes stay here)
   std::chrono::steady_clock::time_point started;
   nlohmann::json payload;             // decoded input
-  nlohmann::json topic_levels = nlohmann::json::array();
+  nlohmann::json topic_levels;       // set by Pipeline::run
   nlohmann::json window;              // the window's messages when a window stage ran
   nlohmann::json prompt;              // [{role, content}] from the prompt stage
   nlohmann::json result = nlohmann::json::object();  // what the output publishes
