@@ -40,6 +40,7 @@ std::string prometheus_text(const pipeline::Runner& runner, const std::vector<co
       {"edgenode_pipeline_filtered_total", "Messages the when stage filtered.", &pipeline::PipelineCounters::filtered},
       {"edgenode_pipeline_dropped_total", "Messages dropped by the queue policy.", &pipeline::PipelineCounters::dropped},
       {"edgenode_pipeline_deadlettered_total", "Messages dead-lettered.", &pipeline::PipelineCounters::deadlettered},
+      {"edgenode_pipeline_parked_total", "Journaled inputs parked on a full queue.", &pipeline::PipelineCounters::parked},
       {"edgenode_pipeline_tokens_out_total", "Tokens generated.", &pipeline::PipelineCounters::tokens_out},
   };
   for (const auto& c : kCounters) {

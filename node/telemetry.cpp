@@ -52,6 +52,8 @@ json Telemetry::sample() {
         {"dropped", c.dropped},
         {"deadlettered", c.deadlettered},
         {"queue_depth", c.queue_depth},
+        {"parked", c.parked},
+        {"parked_depth", c.parked_depth},
         {"latency_ms",
          {{"p50", rounded(pipeline::LatencyHistogram::percentile(interval, 50))},
           {"p95", rounded(pipeline::LatencyHistogram::percentile(interval, 95))},

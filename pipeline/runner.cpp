@@ -37,7 +37,7 @@ struct Runner::Lane {
   // The pipeline runs on the submitting thread when nothing of it waits or runs (see
   // RunnerOptions::inline_light_pipelines).
   bool runs_inline = false;
-  std::atomic<uint64_t> in{0}, out{0}, filtered{0}, held{0}, dropped{0}, deadlettered{0};
+  std::atomic<uint64_t> in{0}, out{0}, filtered{0}, held{0}, dropped{0}, deadlettered{0}, parked_total{0};
   std::atomic<uint64_t> tokens_in{0}, tokens_out{0}, generate_us{0};
   LatencyHistogram latency;
 };
@@ -90,7 +90,8 @@ size_t Runner::enqueue(bus::Message&& message, bool replayed) {
     if (park(lane, input_id, replayed, first_parked)) {
       lock.unlock();
       if (first_parked) {
-        spdlog::info("input_parked pipeline={} bus={} input={}", lane.pipeline->name(), settings.bus, input_id);
+        // Debug: under steady backpressure this happens once per message run.
+        spdlog::debug("input_parked pipeline={} bus={} input={}", lane.pipeline->name(), settings.bus, input_id);
         if (options_.on_parked_changed) options_.on_parked_changed(settings.bus);
       }
       continue;
@@ -141,6 +142,7 @@ bool Runner::park(Lane& lane, int64_t input_id, bool replayed, bool& first) {
   if (first && (lane.queue.size() < settings.queue_max || (settings.on_full != OnFull::block && !replayed)))
     return false;
   lane.parked.push_back(input_id);
+  lane.parked_total.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -228,7 +230,7 @@ void Runner::drain_lane(Lane& lane) {
       lane_done(input_id);
     }
     if (parked_drained) {
-      spdlog::info("parked_inputs_queued pipeline={} bus={}", lane.pipeline->name(), lane.pipeline->settings().bus);
+      spdlog::debug("parked_inputs_queued pipeline={} bus={}", lane.pipeline->name(), lane.pipeline->settings().bus);
       if (options_.on_parked_changed) options_.on_parked_changed(lane.pipeline->settings().bus);
     }
     if (finished) {
@@ -348,12 +350,14 @@ std::vector<PipelineCounters> Runner::counters() const {
     c.held = lane->held.load(std::memory_order_relaxed);
     c.dropped = lane->dropped.load(std::memory_order_relaxed);
     c.deadlettered = lane->deadlettered.load(std::memory_order_relaxed);
+    c.parked = lane->parked_total.load(std::memory_order_relaxed);
     c.tokens_in = lane->tokens_in.load(std::memory_order_relaxed);
     c.tokens_out = lane->tokens_out.load(std::memory_order_relaxed);
     c.generate_ms = static_cast<double>(lane->generate_us.load(std::memory_order_relaxed)) / 1000.0;
     {
       std::lock_guard lock(lane->mutex);
       c.queue_depth = lane->queue.size();
+      c.parked_depth = lane->parked.size();
     }
     c.latency = lane->latency.snapshot();
     out.push_back(c);

@@ -82,6 +82,8 @@ struct RunnerOptions {
 
 struct PipelineCounters {
   uint64_t in = 0, out = 0, filtered = 0, held = 0, dropped = 0, deadlettered = 0;
+  uint64_t parked = 0;       // journaled inputs parked since start (RunnerOptions::load_input)
+  size_t parked_depth = 0;   // parked inputs waiting now
   uint64_t tokens_in = 0, tokens_out = 0;
   double generate_ms = 0;
   size_t queue_depth = 0;
