@@ -46,6 +46,10 @@ struct ThreadPool::State {
   std::atomic<bool> caller_asleep{false};
   alignas(64) std::atomic<int> sleepers{0};
   std::atomic<bool> stopping{false};
+  // barrier(): arrivals in the current phase, and the phase count the waiters watch.
+  alignas(64) std::atomic<int> barrier_arrived{0};
+  alignas(64) std::atomic<uint32_t> barrier_phase{0};
+  std::atomic<int> barrier_sleepers{0};
 
   // Runs unclaimed indices of the current job until none is left.
   void run_claimed() {
@@ -98,6 +102,27 @@ ThreadPool::~ThreadPool() {
 }
 
 int ThreadPool::size() const { return state_->n_threads; }
+
+void ThreadPool::barrier() {
+  State& s = *state_;
+  if (s.n_threads == 1) return;
+  const uint32_t phase = s.barrier_phase.load(std::memory_order_acquire);
+  if (s.barrier_arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == s.n_threads) {
+    // Reset before the phase moves on: no waiter arrives at the next barrier before that.
+    s.barrier_arrived.store(0, std::memory_order_relaxed);
+    s.barrier_phase.fetch_add(1, std::memory_order_seq_cst);
+    if (s.barrier_sleepers.load(std::memory_order_seq_cst) > 0) s.barrier_phase.notify_all();
+    return;
+  }
+  for (int spin = 0; spin < kSpinIterations; ++spin) {
+    if (s.barrier_phase.load(std::memory_order_acquire) != phase) return;
+    cpu_relax();
+  }
+  // As in worker_loop: either the last arrival sees this sleeper, or wait() sees the new phase.
+  s.barrier_sleepers.fetch_add(1, std::memory_order_seq_cst);
+  while (s.barrier_phase.load(std::memory_order_seq_cst) == phase) s.barrier_phase.wait(phase, std::memory_order_seq_cst);
+  s.barrier_sleepers.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void ThreadPool::run(Job job, void* ctx) {
   State& s = *state_;

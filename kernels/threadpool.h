@@ -24,6 +24,13 @@ class ThreadPool {
   // Runs job on every thread (the caller included) and returns when all are done.
   void run(Job job, void* ctx);
 
+  // For a job split into phases: returns once every index of the current job has called it
+  // as often as this one. Every index must call it the same number of times. A job that
+  // does runs each index on a thread of its own (no index can finish, and free its thread
+  // for another, while the others wait here), so a descheduled worker delays the others but
+  // cannot deadlock them. Spins briefly, then sleeps.
+  void barrier();
+
   // Convenience for splitting [0, n) into contiguous chunks, one per thread.
   template <class F>
   void parallel_for(int n, F&& body) {  // body(begin, end)

@@ -213,55 +213,6 @@ void run_attention_tasks(void* ctx, int thread, int n_threads) {
   }
 }
 
-}  // namespace
-
-void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o) {
-  const HParams& hp = c.hp;
-  RunState& s = c.s;
-  const int q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), hd = hp.head_dim;
-
-  norm_input(c, w.norm);
-  float* qkv = s.qkv.data();
-  if (w.wqkv.present())
-    project(c, s.xb.data(), hp.n_embd, {{&w.wqkv, qkv, s.qkv_stride}});
-  else
-    project(c, s.xb.data(), hp.n_embd,
-            {{&w.wq, qkv, s.qkv_stride}, {&w.wk, qkv + q_dim, s.qkv_stride}, {&w.wv, qkv + q_dim + kv_dim, s.qkv_stride}});
-
-  const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  for_each_token(c, [&](int t) {
-    float* q = qkv + static_cast<size_t>(t) * s.qkv_stride;
-    float* k = q + q_dim;
-    float* v = k + kv_dim;
-    if (w.bq) add_bias(q, w.bq, q_dim);
-    if (w.bk) add_bias(k, w.bk, kv_dim);
-    if (w.bv) add_bias(v, w.bv, kv_dim);
-    if (w.q_norm) norm_heads(q, w.q_norm, hp.n_head, hd, hp.rms_eps);
-    if (w.k_norm) norm_heads(k, w.k_norm, hp.n_head_kv, hd, hp.rms_eps);
-    const int p = s.positions[t];
-    kernels::rope(q, hp.n_head, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors, o.rope_mode);
-    kernels::rope(k, hp.n_head_kv, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors,
-                  o.rope_mode);
-    if (hp.rope_attn_factor != 1.0f) {  // as ggml's rope: cos and sin scaled, rotated dims only
-      scale_rotated(q, hp.n_head, hd, hp.n_rot, hp.rope_attn_factor);
-      scale_rotated(k, hp.n_head_kv, hd, hp.n_rot, hp.rope_attn_factor);
-    }
-    if (o.scale_q_before)
-      for (int i = 0; i < q_dim; ++i) q[i] *= q_scale;
-    for (int g = 0; g < hp.n_head_kv; ++g) {
-      std::copy_n(k + g * hd, hd, s.keys(s.slots[t], layer, g) + static_cast<size_t>(p) * hd);
-      std::copy_n(v + g * hd, hd, s.values(s.slots[t], layer, g) + static_cast<size_t>(p) * hd);
-    }
-  });
-
-  AttentionJob job{&c, layer, o.window, o.scale_q_before ? 1.0f : q_scale};
-  c.pool.run(run_attention_tasks, &job);
-
-  project_residual(c, s.att.data(), q_dim, w.wo, w.post_norm);
-}
-
-namespace {
-
 struct FfnActivationRows {
   const float* gate_up;  // (n, ffn_stride): gate then up
   int stride;
@@ -284,9 +235,168 @@ void activate_rows(void* ctx, int t, int begin, int end) {
   for (int i = begin; i < end; ++i) h[i] *= up[i];
 }
 
+float attention_scale(const HParams& hp, const AttentionOptions& o) {
+  return o.scale_q_before ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
+}
+
+// q, k and v of token t once projected: biases, per-head norms, RoPE and the query scale,
+// then k and v into the KV cache.
+void finish_qkv(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o, int t) {
+  const HParams& hp = c.hp;
+  RunState& s = c.s;
+  const int q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), hd = hp.head_dim;
+  float* q = s.qkv.data() + static_cast<size_t>(t) * s.qkv_stride;
+  float* k = q + q_dim;
+  float* v = k + kv_dim;
+  if (w.bq) add_bias(q, w.bq, q_dim);
+  if (w.bk) add_bias(k, w.bk, kv_dim);
+  if (w.bv) add_bias(v, w.bv, kv_dim);
+  if (w.q_norm) norm_heads(q, w.q_norm, hp.n_head, hd, hp.rms_eps);
+  if (w.k_norm) norm_heads(k, w.k_norm, hp.n_head_kv, hd, hp.rms_eps);
+  const int p = s.positions[t];
+  kernels::rope(q, hp.n_head, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors, o.rope_mode);
+  kernels::rope(k, hp.n_head_kv, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors,
+                o.rope_mode);
+  if (hp.rope_attn_factor != 1.0f) {  // as ggml's rope: cos and sin scaled, rotated dims only
+    scale_rotated(q, hp.n_head, hd, hp.n_rot, hp.rope_attn_factor);
+    scale_rotated(k, hp.n_head_kv, hd, hp.n_rot, hp.rope_attn_factor);
+  }
+  if (o.scale_q_before) {
+    const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    for (int i = 0; i < q_dim; ++i) q[i] *= q_scale;
+  }
+  for (int g = 0; g < hp.n_head_kv; ++g) {
+    std::copy_n(k + g * hd, hd, s.keys(s.slots[t], layer, g) + static_cast<size_t>(p) * hd);
+    std::copy_n(v + g * hd, hd, s.values(s.slots[t], layer, g) + static_cast<size_t>(p) * hd);
+  }
+}
+
+// ---- a decode step of one token, each block one pool job ----
+// Every thread normalises and quantizes the block's input row itself, computes its own
+// slices of the packed matrices and the element-wise work on its own rows, and meets the
+// others at pool.barrier() only where a phase needs every row of the one before (q, k, v
+// before attention; all heads before wo; gate and up before down). Per layer that is two
+// dispatches and three barriers instead of five dispatches with serial steps between them,
+// during which the other threads only waited.
+
+bool runs_packed(const Matrix& m) { return !m.present() || !m.packed_slices.empty(); }
+
+// x (cols floats), RMS-normalised with norm when it is set, quantized into this thread's scratch.
+const Q8Block* own_input(ForwardContext& c, int thread, const float* x, const float* norm, int cols) {
+  RunState& s = c.s;
+  if (norm) {
+    float* normed = s.own_row.data() + static_cast<size_t>(thread) * s.max_cols;
+    kernels::rmsnorm(x, norm, normed, cols, c.hp.rms_eps);
+    x = normed;
+  }
+  Q8Block* xq = s.own_xq.data() + static_cast<size_t>(thread) * (s.max_cols / kQ8BlockSize);
+  kernels::best().quantize_row_q8(x, xq, cols);
+  return xq;
+}
+
+// This thread's rows of out = w · x for one token; returns them.
+RowRange own_product(const Matrix& w, const Q8Block* xq, float* out, int thread, int n_threads) {
+  const RowRange r = thread_rows(w.rows, thread, n_threads);
+  if (r.begin < r.end)
+    kernels::best().matmul_packed_q8(w.packed_slices[thread], xq, out + r.begin, r.end - r.begin,
+                                     w.cols / kQ8BlockSize, 1, 0, 0, r.end - r.begin);
+  return r;
+}
+
+struct AttentionStep {
+  ForwardContext* c;
+  int layer;
+  const AttentionWeights* w;
+  const AttentionOptions* o;
+};
+
+void run_attention_step(void* ctx, int thread, int n_threads) {
+  const auto& step = *static_cast<const AttentionStep*>(ctx);
+  ForwardContext& c = *step.c;
+  const AttentionWeights& w = *step.w;
+  const HParams& hp = c.hp;
+  RunState& s = c.s;
+  float* qkv = s.qkv.data();
+  const Q8Block* xq = own_input(c, thread, s.x.data(), w.norm, hp.n_embd);
+  if (w.wqkv.present()) {
+    own_product(w.wqkv, xq, qkv, thread, n_threads);
+  } else {
+    own_product(w.wq, xq, qkv, thread, n_threads);
+    own_product(w.wk, xq, qkv + hp.q_dim(), thread, n_threads);
+    own_product(w.wv, xq, qkv + hp.q_dim() + hp.kv_dim(), thread, n_threads);
+  }
+  c.pool.barrier();
+  if (thread == 0) finish_qkv(c, step.layer, w, *step.o, 0);  // a few microseconds at most
+  c.pool.barrier();
+  AttentionJob heads{&c, step.layer, step.o->window, attention_scale(hp, *step.o)};
+  run_attention_tasks(&heads, thread, n_threads);
+  c.pool.barrier();
+  const Q8Block* att = own_input(c, thread, s.att.data(), nullptr, hp.q_dim());
+  const RowRange r = own_product(w.wo, att, s.xb2.data(), thread, n_threads);
+  add_residual_rows(&c, 0, r.begin, r.end);
+}
+
+struct FfnStep {
+  ForwardContext* c;
+  const FfnWeights* w;
+  FfnActivation activation;
+};
+
+void run_ffn_step(void* ctx, int thread, int n_threads) {
+  const auto& step = *static_cast<const FfnStep*>(ctx);
+  ForwardContext& c = *step.c;
+  const FfnWeights& w = *step.w;
+  const HParams& hp = c.hp;
+  RunState& s = c.s;
+  const Q8Block* xq = own_input(c, thread, s.x.data(), w.norm, hp.n_embd);
+  own_product(w.gate, xq, s.gate_up.data(), thread, n_threads);
+  const RowRange r = own_product(w.up, xq, s.gate_up.data() + hp.n_ff, thread, n_threads);
+  FfnActivationRows act{s.gate_up.data(), s.ffn_stride, s.hidden.data(), hp.n_ff, step.activation};
+  activate_rows(&act, 0, r.begin, r.end);
+  c.pool.barrier();
+  const Q8Block* hidden = own_input(c, thread, s.hidden.data(), nullptr, hp.n_ff);
+  const RowRange out = own_product(w.down, hidden, s.xb2.data(), thread, n_threads);
+  add_residual_rows(&c, 0, out.begin, out.end);
+}
+
 }  // namespace
 
+void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o) {
+  const bool one_job = c.n == 1 && !w.post_norm && runs_packed(w.wq) && runs_packed(w.wk) && runs_packed(w.wv) &&
+                       runs_packed(w.wqkv) && w.wo.present() && runs_packed(w.wo);
+  if (one_job) {
+    AttentionStep step{&c, layer, &w, &o};
+    c.pool.run(run_attention_step, &step);
+    return;
+  }
+  const HParams& hp = c.hp;
+  RunState& s = c.s;
+  const int q_dim = hp.q_dim(), kv_dim = hp.kv_dim();
+
+  norm_input(c, w.norm);
+  float* qkv = s.qkv.data();
+  if (w.wqkv.present())
+    project(c, s.xb.data(), hp.n_embd, {{&w.wqkv, qkv, s.qkv_stride}});
+  else
+    project(c, s.xb.data(), hp.n_embd,
+            {{&w.wq, qkv, s.qkv_stride}, {&w.wk, qkv + q_dim, s.qkv_stride}, {&w.wv, qkv + q_dim + kv_dim, s.qkv_stride}});
+
+  for_each_token(c, [&](int t) { finish_qkv(c, layer, w, o, t); });
+
+  AttentionJob job{&c, layer, o.window, attention_scale(hp, o)};
+  c.pool.run(run_attention_tasks, &job);
+
+  project_residual(c, s.att.data(), q_dim, w.wo, w.post_norm);
+}
+
 void ffn_block(ForwardContext& c, const FfnWeights& w, FfnActivation activation) {
+  const bool one_job = c.n == 1 && !w.post_norm && w.gate.present() && runs_packed(w.gate) && runs_packed(w.up) &&
+                       runs_packed(w.down);
+  if (one_job) {
+    FfnStep step{&c, &w, activation};
+    c.pool.run(run_ffn_step, &step);
+    return;
+  }
   const HParams& hp = c.hp;
   RunState& s = c.s;
   const int n_ff = hp.n_ff;

@@ -14,7 +14,7 @@ RunState::RunState(const HParams& hp, int n_ctx_, int max_batch_, int n_threads,
       head_dim(hp.head_dim),
       n_head_kv(hp.n_head_kv) {
   const size_t b = static_cast<size_t>(max_batch);
-  const size_t max_cols = std::max({hp.n_embd, hp.q_dim(), hp.n_ff});
+  max_cols = std::max({hp.n_embd, hp.q_dim(), hp.n_ff});
   x.resize(b * hp.n_embd);
   xb.resize(b * hp.n_embd);
   xb2.resize(b * hp.n_embd);
@@ -25,6 +25,8 @@ RunState::RunState(const HParams& hp, int n_ctx_, int max_batch_, int n_threads,
   xq.resize(b * ((max_cols + kernels::kQ8BlockSize - 1) / kernels::kQ8BlockSize));
   x_fp16.resize(b * max_cols);
   scores.resize(static_cast<size_t>(n_threads) * n_ctx);
+  own_row.resize(static_cast<size_t>(n_threads) * max_cols);
+  own_xq.resize(static_cast<size_t>(n_threads) * (max_cols / kernels::kQ8BlockSize));
   positions.resize(b);
   slots.resize(b);
   const size_t cache = static_cast<size_t>(n_slots) * hp.n_layer * hp.kv_dim() * n_ctx;

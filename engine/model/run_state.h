@@ -28,6 +28,11 @@ struct RunState {
   std::vector<kernels::Q8Block> xq;  // (max_batch, max_cols/32) activations quantized for a matmul
   std::vector<float> x_fp16;   // (max_batch, max_cols) activations rounded to fp16 (F16 weights)
   std::vector<float> scores;   // (n_threads, n_ctx) attention scores, one row per thread
+  // A single token's input as each thread normalises and quantizes it for itself (a decode
+  // step run as one pool job per block, blocks.cpp).
+  int max_cols;                          // the widest input of a matrix product
+  std::vector<float> own_row;            // (n_threads, max_cols)
+  std::vector<kernels::Q8Block> own_xq;  // (n_threads, max_cols/32)
   std::vector<int> positions;  // (max_batch) position of each row of a forward call
   std::vector<int> slots;      // (max_batch) sequence (KV-cache slot) of each row
 

@@ -1,5 +1,5 @@
-// The thread pool runs every index exactly once per run, over many runs, and parallel_for
-// covers its range exactly once.
+// The thread pool runs every index exactly once per run, over many runs, parallel_for
+// covers its range exactly once, and barrier() holds every index until all have reached it.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -54,6 +54,36 @@ TEST(ThreadPool, ParallelForCoversRangeOnce) {
       for (int i = begin; i < end; ++i) ++seen[i];
     });
     for (int i = 0; i < n; ++i) ASSERT_EQ(seen[i], 1) << i;
+  }
+}
+
+// Each index records the phase it has reached; after every barrier all indices must have
+// reached at least that phase. More threads than this machine's cores (5 on 2) puts workers
+// to sleep mid-job, which must delay the others but never deadlock them.
+TEST(ThreadPool, BarrierHoldsEveryIndexUntilAllArrive) {
+  for (const int n : {1, 2, 5}) {
+    ThreadPool pool(n);
+    constexpr int kPhases = 4;
+    struct Ctx {
+      ThreadPool* pool;
+      std::vector<std::atomic<int>> reached;
+      std::atomic<int> early{0};
+    } ctx{&pool, std::vector<std::atomic<int>>(n)};
+    for (int run = 0; run < 300; ++run) {
+      for (auto& r : ctx.reached) r.store(0);
+      pool.run([](void* p, int i, int nt) {
+        auto* c = static_cast<Ctx*>(p);
+        for (int phase = 1; phase <= kPhases; ++phase) {
+          c->reached[i].store(phase, std::memory_order_release);
+          c->pool->barrier();
+          for (int j = 0; j < nt; ++j)
+            if (c->reached[j].load(std::memory_order_acquire) < phase) c->early.fetch_add(1);
+          c->pool->barrier();  // nobody starts the next phase while another still checks this one
+        }
+      }, &ctx);
+      for (int i = 0; i < n; ++i) ASSERT_EQ(ctx.reached[i].load(), kPhases) << "index " << i << " run " << run;
+    }
+    EXPECT_EQ(ctx.early.load(), 0) << n << " threads";
   }
 }
 
