@@ -75,6 +75,9 @@ struct AttentionOptions {
 };
 
 // x += [post_norm](wo · attention(rope(q), rope(k), v)) with q, k, v from norm(x).
+// A single token (a decode step) whose matrices are all packed and that has no post-norm
+// runs as one pool job, its phases separated by pool barriers; so does ffn_block's, when its
+// gate and up are separate matrices.
 void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o);
 
 enum class FfnActivation { silu, gelu_tanh_fp16 };
