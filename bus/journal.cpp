@@ -346,7 +346,11 @@ Result<std::optional<Message>> Journal::input(int64_t input_id) {
   const int rc = (*select)->bind(1, input_id).step();
   if (rc == SQLITE_DONE) return std::optional<Message>();
   if (rc != SQLITE_ROW) return sqlite_error("read an input");
-  return std::optional<Message>(input_from_row(**select));
+  std::optional<Message> input(input_from_row(**select));
+  // Left on its row, the statement would keep a read open on the inbox (compact() then
+  // fails with "database table is locked").
+  (*select)->reset();
+  return input;
 }
 
 Result<void> Journal::finish_input(int64_t input_id) {

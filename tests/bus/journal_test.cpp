@@ -1,5 +1,6 @@
 // Journal: inbox/outbox lifecycle, replay after a crash (a child process killed with
-// SIGKILL mid-work), stable output ids, ordering, expiry, quota policies, compaction.
+// SIGKILL mid-work), reading an input back by id, stable output ids, ordering, expiry,
+// quota policies, compaction.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -156,6 +157,27 @@ TEST(Journal, InputIsDoneOnlyWhenFinishedAndEveryOutputAcked) {
   EXPECT_EQ(journal->stats().inbox_open, 0u);
   EXPECT_TRUE(journal->output_acked(c->id).ok()) << "a second ack is harmless";
   EXPECT_TRUE(journal->pending_inputs()->empty());
+}
+
+TEST(Journal, AnInputIsReadBackByIdUntilItIsDone) {
+  TempDir dir;
+  auto journal = open_journal(at(dir.path / "j.db"));
+  ASSERT_TRUE(journal);
+  const int64_t id = *journal->record_input(input(7));
+  auto read = journal->input(id);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->journal_id, id);
+  EXPECT_EQ((*read)->topic, input(7).topic);
+  EXPECT_EQ((*read)->payload, input(7).payload);
+  EXPECT_EQ((*read)->trace_id, "t7");
+  // Reading leaves nothing open on the inbox: compaction still works.
+  ASSERT_TRUE(journal->compact().ok());
+  ASSERT_TRUE(journal->finish_input(id).ok());
+  read = journal->input(id);
+  ASSERT_TRUE(read.ok());
+  EXPECT_FALSE(read->has_value()) << "done inputs are gone";
+  EXPECT_FALSE(journal->input(id + 100)->has_value());
 }
 
 TEST(Journal, OutboxKeepsOrderPerBus) {
