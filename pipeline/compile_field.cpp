@@ -50,7 +50,7 @@ ExprScope expression_scope(const Envelope& envelope, const json& node) {
   scope.topic = &envelope.input.topic;
   scope.topic_levels = &envelope.topic_levels;
   scope.window = &envelope.window;
-  scope.result = &envelope.result;
+  scope.result = &envelope.result();
   scope.node = &node;
   return scope;
 }
@@ -60,7 +60,7 @@ json template_context(const Envelope& envelope, const json& node) {
               {"topic", envelope.input.topic},
               {"topic_levels", envelope.topic_levels},
               {"window", envelope.window.is_null() ? json::array() : envelope.window},
-              {"result", envelope.result},
+              {"result", envelope.result()},
               {"node", node}};
 }
 

@@ -4,6 +4,23 @@
 
 namespace edgenode::pipeline {
 
+nlohmann::json& Envelope::mutable_result() {
+  if (result_is_payload_) {
+    result_ = payload;
+    result_is_payload_ = false;
+  }
+  return result_;
+}
+
+void Envelope::start_result_from_payload() {
+  if (payload.is_object()) {
+    result_is_payload_ = true;
+  } else {
+    result_ = nlohmann::json{{"payload", payload}};
+    result_is_payload_ = false;
+  }
+}
+
 nlohmann::json split_topic_levels(const std::string& topic) {
   nlohmann::json levels = nlohmann::json::array();
   levels.get_ref<nlohmann::json::array_t&>().reserve(

@@ -26,7 +26,7 @@ class InferStage final : public Stage {
     request.prompt = std::move(prompt).value();
     auto generated = model_->generate(request);
     if (!generated) return StageResult::failed("model '" + model_->name() + "': " + generated.error().message);
-    envelope.result["text"] = generated->text;
+    envelope.mutable_result()["text"] = generated->text;
     envelope.model_sha256 = model_->file_sha256();
     envelope.tokens_in += static_cast<int64_t>(generated->prompt_tokens.size());
     envelope.tokens_out += static_cast<int64_t>(generated->tokens.size());

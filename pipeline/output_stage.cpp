@@ -44,12 +44,12 @@ class OutputStage final : public Stage {
       if (!valid) return StageResult::failed("output topic: " + valid.error().message);
     }
     // The whole result is encoded where it is; only a selection of fields is built anew.
-    const json* body = &envelope.result;
+    const json* body = &envelope.result();
     json selected;
     if (!settings_.fields.empty()) {
       selected = json::object();
       for (const auto& field : settings_.fields) {
-        if (const json* value = find_field(envelope.result, field)) set_field(selected, field, *value);
+        if (const json* value = find_field(envelope.result(), field)) set_field(selected, field, *value);
       }
       body = &selected;
     }

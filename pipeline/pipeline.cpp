@@ -28,7 +28,7 @@ PipelineOutcome Pipeline::run(Envelope& envelope) {
     if (r.status != StageStatus::next) return {r.status, std::string(stage->kind()), std::move(r.reason)};
     // With allow_raw the result starts as the decoded input, so it can be passed on.
     if (settings_.allow_raw && stage->kind() == "decode") {
-      envelope.result = envelope.payload.is_object() ? envelope.payload : json{{"payload", envelope.payload}};
+      envelope.start_result_from_payload();
     }
   }
   return {};

@@ -14,9 +14,10 @@ class PostStage final : public Stage {
   std::string_view kind() const override { return "post"; }
 
   StageResult process(Envelope& envelope) override {
+    nlohmann::json& result = envelope.mutable_result();  // first, so that the scope reads the result being changed
     const ExprScope scope = expression_scope(envelope, node_);
     for (const auto& step : steps_) {
-      auto applied = step->apply(envelope.result, scope);
+      auto applied = step->apply(result, scope);
       if (!applied) return StageResult::failed(applied.error().message);
     }
     return StageResult::next();

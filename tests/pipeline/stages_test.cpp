@@ -90,16 +90,16 @@ TEST(Stages, SlidingAndTumblingWindows) {
   for (int i = 1; i <= 4; ++i) {
     auto r = run(slide, "m/a", "{\"v\": " + std::to_string(i) + "}");
     ASSERT_EQ(r.outcome.status, StageStatus::next) << r.outcome.reason;
-    EXPECT_EQ(r.envelope.result["n"], std::min(i, 3));
-    EXPECT_EQ(r.envelope.result["first"], std::max(1, i - 2));
+    EXPECT_EQ(r.envelope.result().at("n"), std::min(i, 3));
+    EXPECT_EQ(r.envelope.result().at("first"), std::max(1, i - 2));
   }
   // Another key has its own window.
-  EXPECT_EQ(run(slide, "m/b", R"({"v": 9})").envelope.result["n"], 1);
+  EXPECT_EQ(run(slide, "m/b", R"({"v": 9})").envelope.result().at("n"), 1);
 
   EXPECT_EQ(run(tumble, "m/a", R"({"v": 1})").outcome.status, StageStatus::held);
   auto second = run(tumble, "m/a", R"({"v": 2})");
   ASSERT_EQ(second.outcome.status, StageStatus::next);
-  EXPECT_EQ(second.envelope.result["sum"], 3);
+  EXPECT_EQ(second.envelope.result().at("sum"), 3);
   EXPECT_EQ(run(tumble, "m/a", R"({"v": 5})").outcome.status, StageStatus::held);
 }
 
@@ -117,7 +117,7 @@ TEST(Stages, PostSteps) {
     output: {topic: out})y");
   auto r = run(*b.pipelines[0], "in", R"(Sure! {"status": "watch", "rms": 1.26, "reason": "x"} hope that helps)");
   ASSERT_EQ(r.outcome.status, StageStatus::next) << r.outcome.reason;
-  EXPECT_EQ(r.envelope.result,
+  EXPECT_EQ(r.envelope.result(),
             (json{{"status", "watch"}, {"severity", 1}, {"rms", 1.3}, {"level", "raised"}, {"source", "model"}}));
 
   auto unknown = run(*b.pipelines[0], "in", R"({"status": "exploded", "rms": 0})");
@@ -138,8 +138,8 @@ TEST(Stages, ExtractByRegex) {
     output: {topic: out})y");
   auto r = run(*b.pipelines[0], "in", "status: alarm, score=0.93");
   ASSERT_EQ(r.outcome.status, StageStatus::next) << r.outcome.reason;
-  EXPECT_EQ(r.envelope.result["status"], "alarm");
-  EXPECT_EQ(r.envelope.result["score"], 0.93);
+  EXPECT_EQ(r.envelope.result().at("status"), "alarm");
+  EXPECT_EQ(r.envelope.result().at("score"), 0.93);
   EXPECT_EQ(run(*b.pipelines[0], "in", "nothing").outcome.status, StageStatus::failed);
 }
 
