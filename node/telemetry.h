@@ -2,7 +2,7 @@
 //   {node, time_ms, uptime_s,
 //    process: {rss_bytes, cpu_percent},
 //    buses: {<name>: {connected, received, published, acked, reconnects}}, reconnects,
-//    pipelines: {<name>: {in, out, filtered, held, dropped, deadlettered, queue_depth,
+//    pipelines: {<name>: {in, out, filtered, held, dropped, deadlettered, parked, queue_depth, parked_depth,
 //                         latency_ms: {p50, p95, p99}, tokens_in, tokens_out, tokens_per_s}},
 //    models: {<name>: {load_ms, bytes, requests, tokens_in, tokens_out, tokens_per_s}}}
 // Counters are totals since start; latency percentiles and cpu_percent cover the last
