@@ -254,9 +254,10 @@ void finish_qkv(ForwardContext& c, int layer, const AttentionWeights& w, const A
   if (w.q_norm) norm_heads(q, w.q_norm, hp.n_head, hd, hp.rms_eps);
   if (w.k_norm) norm_heads(k, w.k_norm, hp.n_head_kv, hd, hp.rms_eps);
   const int p = s.positions[t];
-  kernels::rope(q, hp.n_head, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors, o.rope_mode);
-  kernels::rope(k, hp.n_head_kv, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors,
-                o.rope_mode);
+  // k's heads follow q's in the row: one call rotates both, and the angles (a cos and a sin
+  // per pair, the dearest part of a decode step's serial work) are computed once.
+  kernels::rope(q, hp.n_head + hp.n_head_kv, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale,
+                o.rope_freq_factors, o.rope_mode);
   if (hp.rope_attn_factor != 1.0f) {  // as ggml's rope: cos and sin scaled, rotated dims only
     scale_rotated(q, hp.n_head, hd, hp.n_rot, hp.rope_attn_factor);
     scale_rotated(k, hp.n_head_kv, hd, hp.n_rot, hp.rope_attn_factor);
