@@ -25,7 +25,7 @@ Result<pipeline::ModelSet> load_models(const std::vector<pipeline::ModelSettings
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(m.path, ec);
     spdlog::info("model_loaded name={} path={} load_ms={:.0f} bytes={}", m.name, m.path, load_ms, ec ? 0 : bytes);
-    loaded[m.name] = std::make_shared<pipeline::ModelWorker>(m.name, std::move(model).value(), load_ms,
+    loaded[m.name] = std::make_shared<pipeline::ModelWorker>(m.name, std::move(model).value(), m.max_sequences, load_ms,
                                                              ec ? 0 : static_cast<uint64_t>(bytes));
   }
   return loaded;

@@ -70,7 +70,10 @@ json Telemetry::sample() {
     const auto s = worker->stats();
     models[name] = {{"load_ms", rounded(s.load_ms)}, {"bytes", s.file_bytes},         {"requests", s.requests},
                     {"tokens_in", s.tokens_in},      {"tokens_out", s.tokens_out},
-                    {"tokens_per_s", rounded(per_second(s.tokens_out, s.generate_ms))}};
+                    {"tokens_per_s", rounded(per_second(s.tokens_out, s.generate_ms))},
+                    {"max_sequences", worker->sequences()},
+                    {"max_batch", s.max_batch},
+                    {"batched_requests", s.batched_requests}};
   }
   record["models"] = models;
   last_ = now;

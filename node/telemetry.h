@@ -4,7 +4,10 @@
 //    buses: {<name>: {connected, received, published, acked, reconnects}}, reconnects,
 //    pipelines: {<name>: {in, out, filtered, held, dropped, deadlettered, parked, queue_depth, parked_depth,
 //                         latency_ms: {p50, p95, p99}, tokens_in, tokens_out, tokens_per_s}},
-//    models: {<name>: {load_ms, bytes, requests, tokens_in, tokens_out, tokens_per_s}}}
+//    models: {<name>: {load_ms, bytes, requests, tokens_in, tokens_out, tokens_per_s,
+//                      max_sequences, max_batch, batched_requests}}}
+// (max_batch: most requests the model generated at once; batched_requests: requests that
+// joined a generation already under way, so shared its passes over the weights.)
 // Counters are totals since start; latency percentiles and cpu_percent cover the last
 // interval.
 #pragma once

@@ -156,9 +156,11 @@ const ObjectSpec& model_spec() {
                .default_value = 0, .minimum = 0},
               {.name = "max_sequences", .type = FieldType::integer,
                .doc = "Generations this model serves at once, batched so that each step reads the weights once "
-                      "for all of them; each keeps a KV cache of `context` positions. A pipeline infers one "
-                      "message at a time, so the batch fills from pipelines that share the model. A request "
-                      "reuses the cached prompt prefix (the system prompt) of a finished one.",
+                      "for all of them; each keeps a KV cache of `context` positions. An infer pipeline without "
+                      "a window runs up to this many messages of different topics at once (one topic's "
+                      "messages still run one at a time, in order), so one pipeline over many machines fills "
+                      "the batch; pipelines that share the model share it too. A request reuses the cached "
+                      "prompt prefix (the system prompt) of a finished one.",
                .default_value = 1, .minimum = 1, .maximum = 64},
               {.name = "weights", .type = FieldType::string,
                .doc = "q8_0: int8 weights (other types requantized at load); f32: reference precision.",

@@ -2,6 +2,7 @@
 
 #include "pipeline/decode_stage.h"
 #include "pipeline/infer_stage.h"
+#include "pipeline/model_worker.h"
 #include "pipeline/output_stage.h"
 #include "pipeline/post_stage.h"
 #include "pipeline/prompt_stage.h"
@@ -168,6 +169,10 @@ std::unique_ptr<Pipeline> build_pipeline(const BuildContext& pipeline_ctx) {
     ok = false;
   }
   if (!ok) return nullptr;
+  if (v.contains("infer") && !v.contains("window") && ctx.models != nullptr) {
+    const auto model = ctx.models->find(v.at("infer").value("model", std::string()));
+    if (model != ctx.models->end()) settings.concurrency = model->second->sequences();
+  }
   return std::make_unique<Pipeline>(std::move(settings), std::move(stages));
 }
 

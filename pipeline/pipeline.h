@@ -28,6 +28,10 @@ struct PipelineSettings {
   OnFull on_full = OnFull::deadletter;
   bool allow_raw = false;
   ArchiveMode archive = ArchiveMode::deadletters;
+  // Messages of different topics the runner may run at once (never two of one topic):
+  // the model's max_sequences for an infer pipeline without a window, so its messages fill
+  // the model's batch; 1 otherwise (a window's state is per pipeline and not thread-safe).
+  int concurrency = 1;
 };
 
 // How one message left the pipeline.
@@ -44,7 +48,9 @@ class Pipeline {
   const std::string& name() const { return settings_.name; }
   // Whether one of its stages is of this kind ("infer", "window", ...).
   bool has_stage(std::string_view kind) const;
-  // Not thread-safe: the runner runs one message of a pipeline at a time, in order.
+  // Safe to call from several threads at once when settings().concurrency > 1: the stages
+  // other than window keep no state between messages (compiled templates, expressions and
+  // regexes are only read; regex match data is made per call).
   PipelineOutcome run(Envelope& envelope);
 
  private:

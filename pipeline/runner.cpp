@@ -1,5 +1,6 @@
 #include "pipeline/runner.h"
 
+#include <algorithm>
 #include <exception>
 
 #include <spdlog/spdlog.h>
@@ -33,25 +34,47 @@ struct Runner::Lane {
   std::condition_variable not_full;
   std::deque<QueuedInput> queue;
   std::deque<int64_t> parked;  // journaled inputs waiting for room, oldest first
-  bool scheduled = false;  // a drain task is queued or running, or a message runs inline
+  // Drain tasks queued or running, or 1 while a message runs inline. At most concurrency.
+  int active = 0;
+  // Drain tasks that may run messages at once (PipelineSettings::concurrency); each runs one
+  // message at a time, and never one whose topic another is running.
+  int concurrency = 1;
+  std::vector<std::string> running_topics;  // only kept when concurrency > 1
   // The pipeline runs on the submitting thread when nothing of it waits or runs (see
   // RunnerOptions::inline_light_pipelines).
   bool runs_inline = false;
   std::atomic<uint64_t> in{0}, out{0}, filtered{0}, held{0}, dropped{0}, deadlettered{0}, parked_total{0};
   std::atomic<uint64_t> tokens_in{0}, tokens_out{0}, generate_us{0};
   LatencyHistogram latency;
+
+  bool topic_running(const std::string& topic) const {
+    return std::find(running_topics.begin(), running_topics.end(), topic) != running_topics.end();
+  }
+  // The oldest queued message whose topic is not running: per topic, messages run one at
+  // a time in arrival order. With concurrency 1 nothing runs when a task looks, so the front.
+  std::deque<QueuedInput>::iterator next_runnable() {
+    if (running_topics.empty()) return queue.begin();
+    return std::find_if(queue.begin(), queue.end(),
+                        [&](const QueuedInput& q) { return !topic_running(q.input.topic); });
+  }
 };
 
 Runner::Runner(std::vector<std::unique_ptr<Pipeline>> pipelines, Publisher& publisher, RunnerOptions options)
     : pipelines_(std::move(pipelines)), publisher_(publisher), options_(std::move(options)),
       router_(views(pipelines_), options_.any_bus) {
+  // A drain task running an infer stage holds its thread while the model generates. A lane
+  // that runs several messages at once gets a thread for each beyond the first, so that it
+  // fills the model's batch and leaves the other pipelines the same workers as before.
+  int threads = options_.workers;
   for (auto& p : pipelines_) {
     auto lane = std::make_unique<Lane>();
     lane->pipeline = p.get();
     lane->runs_inline = options_.inline_light_pipelines && !p->has_stage("infer") && !p->has_stage("window");
+    lane->concurrency = std::max(1, p->settings().concurrency);
+    threads += lane->concurrency - 1;
     lanes_.push_back(std::move(lane));
   }
-  pool_ = std::make_unique<TaskPool>(options_.workers);
+  pool_ = std::make_unique<TaskPool>(threads);
 }
 
 Runner::~Runner() {
@@ -96,8 +119,8 @@ size_t Runner::enqueue(bus::Message&& message, bool replayed) {
       }
       continue;
     }
-    if (lane.runs_inline && lane.queue.empty() && !lane.scheduled) {
-      lane.scheduled = true;  // holds the lane: a message submitted meanwhile queues behind this one
+    if (lane.runs_inline && lane.queue.empty() && lane.active == 0) {
+      lane.active = 1;  // holds the lane: a message submitted meanwhile queues behind this one
       lock.unlock();
       run_inline(lane, t + 1 == targets.size() ? std::move(message) : bus::Message(message), now);
       continue;
@@ -124,8 +147,10 @@ size_t Runner::enqueue(bus::Message&& message, bool replayed) {
     // The last pipeline takes the message itself; the others get copies.
     if (t + 1 == targets.size()) lane.queue.push_back(QueuedInput{std::move(message), now});
     else lane.queue.push_back(QueuedInput{message, now});
-    const bool start_drain = !lane.scheduled;
-    lane.scheduled = true;
+    // A new task when the lane has room for one and this message could run now; otherwise
+    // a running task takes it when its topic or a task is free.
+    const bool start_drain = lane.active < lane.concurrency && !lane.topic_running(lane.queue.back().input.topic);
+    if (start_drain) ++lane.active;
     lock.unlock();
     if (start_drain) schedule(lane);
     lane_done(dropped_input);  // dropping is the policy's outcome for the oldest input
@@ -190,7 +215,7 @@ void Runner::run_inline(Lane& lane, bus::Message&& message, std::chrono::steady_
   {
     std::lock_guard lock(lane.mutex);
     queued_meanwhile = !lane.queue.empty();
-    if (!queued_meanwhile) lane.scheduled = false;
+    if (!queued_meanwhile) lane.active = 0;
   }
   if (queued_meanwhile) {
     schedule(lane);  // the lane stays held until a drain task has run what was queued
@@ -209,19 +234,27 @@ void Runner::drain_lane(Lane& lane) {
     QueuedInput next;
     bool finished = false;
     bool parked_drained = false;  // this task queued the lane's last parked input
+    bool start_another = false;   // more could run at once: a further task takes them
     std::vector<int64_t> gone;
     {
       std::lock_guard lock(lane.mutex);
       const bool had_parked = !lane.parked.empty();
       if (had_parked) feed_parked(lane, gone);
-      if (lane.queue.empty()) {
-        lane.scheduled = false;
+      const auto runnable = lane.next_runnable();
+      if (runnable == lane.queue.end()) {
+        // Messages left behind are of running topics: those topics' tasks take them.
+        --lane.active;
         finished = true;
       } else {
-        next = std::move(lane.queue.front());
-        lane.queue.pop_front();
+        next = std::move(*runnable);
+        lane.queue.erase(runnable);
         lane.not_full.notify_one();
         if (had_parked) feed_parked(lane, gone);
+        if (lane.concurrency > 1) {
+          lane.running_topics.push_back(next.input.topic);
+          start_another = lane.active < lane.concurrency && lane.next_runnable() != lane.queue.end();
+          if (start_another) ++lane.active;
+        }
       }
       parked_drained = had_parked && lane.parked.empty();
     }
@@ -239,10 +272,16 @@ void Runner::drain_lane(Lane& lane) {
       idle_.notify_all();
       return;
     }
+    if (start_another) schedule(lane);
     Envelope envelope;
     envelope.input = std::move(next.input);
     envelope.started = next.started;
     process(lane, envelope);
+    if (lane.concurrency > 1) {
+      // Its outputs are published: the topic's next message may run.
+      std::lock_guard lock(lane.mutex);
+      lane.running_topics.erase(std::find(lane.running_topics.begin(), lane.running_topics.end(), envelope.input.topic));
+    }
   }
   schedule(lane);  // more waiting: requeue behind other pipelines' work
 }
@@ -315,7 +354,7 @@ size_t Runner::pending() const {
   size_t n = 0;
   for (const auto& lane : lanes_) {
     std::lock_guard lock(lane->mutex);
-    n += lane->queue.size() + (lane->scheduled ? 1 : 0);
+    n += lane->queue.size() + static_cast<size_t>(lane->active);
   }
   return n;
 }
@@ -331,7 +370,7 @@ size_t Runner::drain(std::chrono::milliseconds deadline) {
   while (pending() > 0) {
     if (idle_.wait_until(lock, until) == std::cv_status::timeout) break;
   }
-  // pending() counts a running drain task as one; report queued messages plus those.
+  // pending() counts each drain task as one; report queued messages plus those.
   return pending();
 }
 

@@ -1,7 +1,10 @@
-// Runs pipelines: each has a bounded queue with its on_full policy and is drained by one
-// task at a time on a small shared pool, so messages of a pipeline run in arrival order
-// (order per topic is preserved) while different pipelines run in parallel. A stage
-// failure becomes a dead-letter; nothing a message contains can stop the runner.
+// Runs pipelines: each has a bounded queue with its on_full policy and is drained on a
+// small shared pool. A pipeline runs its messages one at a time in arrival order, except
+// an infer pipeline without a window (PipelineSettings::concurrency > 1): it runs up to its
+// model's max_sequences messages of different topics at once, so they share the model's
+// batch, and runs the messages of one topic one at a time in arrival order. Order per
+// topic is preserved either way; different pipelines run in parallel. A stage failure
+// becomes a dead-letter; nothing a message contains can stop the runner.
 #pragma once
 
 #include <atomic>
@@ -55,6 +58,8 @@ class Publisher {
 };
 
 struct RunnerOptions {
+  // Pool threads for the pipelines; a pipeline running several messages at once adds
+  // one for each beyond the first (its infer stages wait on the model meanwhile).
   int workers = 2;
   DeadLetterTarget deadletters;
   bool any_bus = false;  // route by topic only (dry run)
@@ -110,7 +115,8 @@ class Runner {
   // Whether a pipeline reading `bus` has parked inputs.
   bool has_parked(const std::string& bus) const;
   // Stops taking messages and waits until the queues are empty or `deadline` passes;
-  // returns how many messages were still queued or running then.
+  // returns how many messages were still queued or running then (a running drain task
+  // counts as one).
   size_t drain(std::chrono::milliseconds deadline);
   // Waits until every queue is empty and nothing is running.
   void wait_idle();
@@ -129,7 +135,7 @@ class Runner {
   // Queues parked inputs while there is room and the runner is accepting. Lane lock held;
   // fills `gone` with the ids that could not be read back.
   void feed_parked(Lane& lane, std::vector<int64_t>& gone);
-  // Runs one message of a lane the caller holds (scheduled set, nothing queued), then
+  // Runs one message of a lane the caller holds (active set to 1, nothing queued), then
   // releases the lane or, if messages were queued meanwhile, hands it to a drain task.
   void run_inline(Lane& lane, bus::Message&& message, std::chrono::steady_clock::time_point started);
   void schedule(Lane& lane);

@@ -1,5 +1,6 @@
 // A small fixed pool of threads running queued tasks in order of submission. The runner
-// uses it for every stage except inference, which runs on each model's own thread.
+// runs its pipelines' messages on it; an infer stage holds its thread while the model's
+// own thread generates (the runner sizes the pool for that).
 #pragma once
 
 #include <condition_variable>

@@ -53,7 +53,7 @@ TEST(ModelWorker, ConcurrentCallersEachGetTheirOwnGeneration) {
   std::vector<std::vector<int32_t>> expected;
   for (const auto& r : requests) expected.push_back(alone->generate(r)->tokens);
 
-  ModelWorker worker("tiny", load(path, 4), 0, 0);
+  ModelWorker worker("tiny", load(path, 4), 4, 0, 0);
   std::vector<std::vector<int32_t>> got(kCallers);
   std::vector<std::string> errors(kCallers);
   std::vector<std::thread> callers;
