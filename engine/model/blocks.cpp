@@ -239,37 +239,48 @@ float attention_scale(const HParams& hp, const AttentionOptions& o) {
   return o.scale_q_before ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
 }
 
-// q, k and v of token t once projected: biases, per-head norms, RoPE and the query scale,
-// then k and v into the KV cache.
-void finish_qkv(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o, int t) {
+// q, k and v of token t once projected, for the heads [first, last) of the row's q heads
+// followed by its k heads (a k head brings the v head of the same index): biases, per-head
+// norms, RoPE and the query scale, then k and v into the KV cache. Every step works per head,
+// so splitting the heads between threads gives the same values as one call over all of them.
+void finish_qkv_heads(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o, int t,
+                      int first, int last) {
   const HParams& hp = c.hp;
   RunState& s = c.s;
-  const int q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), hd = hp.head_dim;
+  const int q_dim = hp.q_dim(), hd = hp.head_dim;
   float* q = s.qkv.data() + static_cast<size_t>(t) * s.qkv_stride;
   float* k = q + q_dim;
-  float* v = k + kv_dim;
-  if (w.bq) add_bias(q, w.bq, q_dim);
-  if (w.bk) add_bias(k, w.bk, kv_dim);
-  if (w.bv) add_bias(v, w.bv, kv_dim);
-  if (w.q_norm) norm_heads(q, w.q_norm, hp.n_head, hd, hp.rms_eps);
-  if (w.k_norm) norm_heads(k, w.k_norm, hp.n_head_kv, hd, hp.rms_eps);
+  float* v = k + hp.kv_dim();
+  const int q_first = std::min(first, hp.n_head), q_last = std::min(last, hp.n_head);
+  const int k_first = std::max(first, hp.n_head) - hp.n_head, k_last = std::max(last, hp.n_head) - hp.n_head;
+  const int n_q = q_last - q_first, n_k = k_last - k_first;
+  float* q_part = q + q_first * hd;
+  float* k_part = k + k_first * hd;
+  float* v_part = v + k_first * hd;
+  if (w.bq) add_bias(q_part, w.bq + q_first * hd, n_q * hd);
+  if (w.bk) add_bias(k_part, w.bk + k_first * hd, n_k * hd);
+  if (w.bv) add_bias(v_part, w.bv + k_first * hd, n_k * hd);
+  if (w.q_norm) norm_heads(q_part, w.q_norm, n_q, hd, hp.rms_eps);
+  if (w.k_norm) norm_heads(k_part, w.k_norm, n_k, hd, hp.rms_eps);
   const int p = s.positions[t];
   // k's heads follow q's in the row: one call rotates both, and the angles (a cos and a sin
   // per pair, the dearest part of a decode step's serial work) are computed once.
-  kernels::rope(q, hp.n_head + hp.n_head_kv, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale,
+  kernels::rope(q + first * hd, last - first, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale,
                 o.rope_freq_factors, o.rope_mode);
-  if (hp.rope_attn_factor != 1.0f) {  // as ggml's rope: cos and sin scaled, rotated dims only
-    scale_rotated(q, hp.n_head, hd, hp.n_rot, hp.rope_attn_factor);
-    scale_rotated(k, hp.n_head_kv, hd, hp.n_rot, hp.rope_attn_factor);
-  }
+  if (hp.rope_attn_factor != 1.0f)  // as ggml's rope: cos and sin scaled, rotated dims only
+    scale_rotated(q + first * hd, last - first, hd, hp.n_rot, hp.rope_attn_factor);
   if (o.scale_q_before) {
     const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    for (int i = 0; i < q_dim; ++i) q[i] *= q_scale;
+    for (int i = 0; i < n_q * hd; ++i) q_part[i] *= q_scale;
   }
-  for (int g = 0; g < hp.n_head_kv; ++g) {
+  for (int g = k_first; g < k_last; ++g) {
     std::copy_n(k + g * hd, hd, s.keys(s.slots[t], layer, g) + static_cast<size_t>(p) * hd);
     std::copy_n(v + g * hd, hd, s.values(s.slots[t], layer, g) + static_cast<size_t>(p) * hd);
   }
+}
+
+void finish_qkv(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o, int t) {
+  finish_qkv_heads(c, layer, w, o, t, 0, c.hp.n_head + c.hp.n_head_kv);
 }
 
 // ---- a decode step of one token, each block one pool job ----
@@ -327,7 +338,10 @@ void run_attention_step(void* ctx, int thread, int n_threads) {
     own_product(w.wv, xq, qkv + hp.q_dim() + hp.kv_dim(), thread, n_threads);
   }
   c.pool.barrier();
-  if (thread == 0) finish_qkv(c, step.layer, w, *step.o, 0);  // a few microseconds at most
+  // The rotations and cache stores, a few microseconds, split by heads: no thread waits for
+  // another to do them alone.
+  const int qk_heads = hp.n_head + hp.n_head_kv;
+  finish_qkv_heads(c, step.layer, w, *step.o, 0, thread * qk_heads / n_threads, (thread + 1) * qk_heads / n_threads);
   c.pool.barrier();
   AttentionJob heads{&c, step.layer, step.o->window, attention_scale(hp, *step.o)};
   run_attention_tasks(&heads, thread, n_threads);

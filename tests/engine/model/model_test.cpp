@@ -230,6 +230,26 @@ TEST(ModelRun, ThreadCountDoesNotChangeResults) {
   EXPECT_EQ(*a, *b);
 }
 
+// Decode steps of one token run each block as one pool job in which threads that finish
+// their own weight slices take parts of the others'; however the rows fall to the threads
+// (three threads on fewer cores included), every logit equals the one-thread value.
+TEST(ModelRun, DecodeStepsEqualAcrossThreadCounts) {
+  const fs::path path = generated(small_llama("q8_0"), "llama-q8_0.gguf");
+  auto one = load(path, WeightMode::q8_0, 1);
+  auto two = load(path, WeightMode::q8_0, 2);
+  auto three = load(path, WeightMode::q8_0, 3);
+  ASSERT_TRUE(one && two && three);
+  const auto tokens = some_tokens(24, 600);
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    auto a = one->evaluate({tokens[t]}, static_cast<int>(t), false);
+    auto b = two->evaluate({tokens[t]}, static_cast<int>(t), false);
+    auto c = three->evaluate({tokens[t]}, static_cast<int>(t), false);
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    EXPECT_EQ(*a, *b) << "step " << t;
+    EXPECT_EQ(*a, *c) << "step " << t;
+  }
+}
+
 // Requests that share a prefix (a pipeline's system prompt) and differ after it.
 std::vector<GenerateRequest> prefixed_requests(int count, int prefix, int max_tokens) {
   std::vector<GenerateRequest> requests;
