@@ -149,24 +149,23 @@ struct RawArchive::State {
   // max_bytes. Runs on the writer thread only.
   void prune() {
     uint64_t removed_entries = 0, removed_bytes = 0;
-    auto remove_through = [&](const char* select_sql, int64_t bound) {
-      SqliteStatement select(db, select_sql);
-      select.bind(1, bound);
-      int64_t last_id = -1;
-      while (select.step() == SQLITE_ROW) {
-        last_id = select.integer(0);
-        ++removed_entries;
-        removed_bytes += static_cast<uint64_t>(select.integer(1));
-      }
-      if (last_id < 0) return;
-      SqliteStatement remove(db, "DELETE FROM archive WHERE id <= ?1");
-      remove.bind(1, last_id);
-      if (remove.step() != SQLITE_DONE)
+    auto run = [&](SqliteStatement& statement) {
+      if (statement.step() != SQLITE_DONE)
         spdlog::error("archive_prune_failed path={} error=\"{}\"", options.path, sqlite3_errmsg(db));
     };
-    if (options.max_age_ms > 0)
-      remove_through("SELECT id, size FROM archive WHERE received_at_ms < ?1 ORDER BY id",
-                     now_ms() - options.max_age_ms);
+    if (options.max_age_ms > 0) {
+      // By arrival time, not by id: a replayed input may be older than entries before it.
+      const int64_t cutoff = now_ms() - options.max_age_ms;
+      SqliteStatement old(db, "SELECT count(*), coalesce(sum(size), 0) FROM archive WHERE received_at_ms < ?1");
+      old.bind(1, cutoff);
+      if (old.step() == SQLITE_ROW && old.integer(0) > 0) {
+        removed_entries += static_cast<uint64_t>(old.integer(0));
+        removed_bytes += static_cast<uint64_t>(old.integer(1));
+        SqliteStatement remove(db, "DELETE FROM archive WHERE received_at_ms < ?1");
+        remove.bind(1, cutoff);
+        run(remove);
+      }
+    }
     uint64_t held_bytes;
     {
       std::lock_guard lock(mutex);
@@ -174,21 +173,22 @@ struct RawArchive::State {
     }
     if (held_bytes > options.max_bytes) {
       // The oldest entries whose sizes add up to the excess, found by a running sum.
-      SqliteStatement oldest(db, "SELECT id, size FROM archive ORDER BY id");
       const uint64_t excess = held_bytes - options.max_bytes;
       uint64_t freed = 0;
       int64_t last_id = -1;
-      while (freed < excess && oldest.step() == SQLITE_ROW) {
-        last_id = oldest.integer(0);
-        freed += static_cast<uint64_t>(oldest.integer(1));
-        ++removed_entries;
-      }
+      {
+        SqliteStatement oldest(db, "SELECT id, size FROM archive ORDER BY id");
+        while (freed < excess && oldest.step() == SQLITE_ROW) {
+          last_id = oldest.integer(0);
+          freed += static_cast<uint64_t>(oldest.integer(1));
+          ++removed_entries;
+        }
+      }  // the read ends before the delete
       removed_bytes += freed;
       if (last_id >= 0) {
         SqliteStatement remove(db, "DELETE FROM archive WHERE id <= ?1");
         remove.bind(1, last_id);
-        if (remove.step() != SQLITE_DONE)
-          spdlog::error("archive_prune_failed path={} error=\"{}\"", options.path, sqlite3_errmsg(db));
+        run(remove);
       }
     }
     if (removed_entries == 0) return;
