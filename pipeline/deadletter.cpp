@@ -4,19 +4,19 @@
 
 #include "bus/codec.h"
 #include "pipeline/base64.h"
-#include "engine/model/sha256.h"
 
 namespace edgenode::pipeline {
 
-bus::Message make_deadletter(const PipelineSettings& pipeline, const bus::Message& input, std::string_view stage,
-                             std::string_view reason, const DeadLetterTarget& target) {
+bus::Message make_deadletter(const PipelineSettings& pipeline, const bus::Message& input,
+                             std::string_view payload_sha256, std::string_view stage, std::string_view reason,
+                             const DeadLetterTarget& target) {
   nlohmann::json record{{"reason", reason},
                         {"stage", stage},
                         {"pipeline", pipeline.name},
                         {"topic", input.topic},
                         {"received_at", input.received_at_ms},
                         {"size", input.payload.size()},
-                        {"payload_sha256", engine::sha256_hex(input.payload)},
+                        {"payload_sha256", payload_sha256},
                         {"trace_id", input.trace_id}};
   if (pipeline.allow_raw) {
     if (bus::is_valid_utf8(input.payload)) record["payload"] = input.payload;

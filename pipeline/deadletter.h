@@ -17,7 +17,9 @@ struct DeadLetterTarget {
   std::string bus;  // where node-level topics go
 };
 
-bus::Message make_deadletter(const PipelineSettings& pipeline, const bus::Message& input, std::string_view stage,
-                             std::string_view reason, const DeadLetterTarget& target);
+// `payload_sha256`: the input payload's SHA-256 in hex.
+bus::Message make_deadletter(const PipelineSettings& pipeline, const bus::Message& input,
+                             std::string_view payload_sha256, std::string_view stage, std::string_view reason,
+                             const DeadLetterTarget& target);
 
 }  // namespace edgenode::pipeline

@@ -321,8 +321,9 @@ void Runner::process(Lane& lane, Envelope& envelope) {
       kept = deadletter(lane, envelope.input, outcome.stage, outcome.reason);
       break;
   }
-  if (outcome.status != StageStatus::failed && lane.pipeline->settings().archive == ArchiveMode::inputs)
-    archive(lane, envelope.input, {}, {});
+  if (options_.archive && outcome.status != StageStatus::failed &&
+      lane.pipeline->settings().archive == ArchiveMode::inputs)
+    archive(lane, envelope.input, engine::sha256_hex(envelope.input.payload), {}, {});
   if (kept) lane_done(input_id);
 }
 
@@ -330,14 +331,17 @@ bool Runner::deadletter(Lane& lane, const bus::Message& input, std::string_view 
   lane.deadlettered.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("deadletter pipeline={} stage={} topic={} size={} reason=\"{}\"", lane.pipeline->name(), stage,
                input.topic, input.payload.size(), reason);
-  if (lane.pipeline->settings().archive != ArchiveMode::none) archive(lane, input, stage, reason);
+  const std::string payload_sha256 = engine::sha256_hex(input.payload);  // the record's and the archive's
+  if (options_.archive && lane.pipeline->settings().archive != ArchiveMode::none)
+    archive(lane, input, payload_sha256, stage, reason);
   // seq -1: a dead-letter never shares its stable id with one of the pipeline's outputs.
-  return publisher_.publish_output(make_deadletter(lane.pipeline->settings(), input, stage, reason, options_.deadletters),
+  return publisher_.publish_output(make_deadletter(lane.pipeline->settings(), input, payload_sha256, stage, reason,
+                                                   options_.deadletters),
                                    OutboundKind::deadletter, OutputOrigin{input.journal_id, lane.pipeline->name(), -1});
 }
 
-void Runner::archive(const Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason) {
-  if (!options_.archive) return;
+void Runner::archive(const Lane& lane, const bus::Message& input, std::string payload_sha256, std::string_view stage,
+                     std::string_view reason) {
   bus::ArchiveEntry entry;
   entry.received_at_ms = input.received_at_ms;
   entry.pipeline = lane.pipeline->name();
@@ -345,7 +349,7 @@ void Runner::archive(const Lane& lane, const bus::Message& input, std::string_vi
   entry.topic = input.topic;
   entry.stage = stage;
   entry.reason = reason;
-  entry.sha256 = engine::sha256_hex(input.payload);
+  entry.sha256 = std::move(payload_sha256);
   entry.payload = input.payload;
   options_.archive->keep(std::move(entry));
 }

@@ -130,8 +130,10 @@ class Runner {
   // Parks a journaled input on a lane that is full or has parked inputs already; false
   // when it is not to be parked. Lane lock held; `first` tells the caller to report it.
   bool park(Lane& lane, int64_t input_id, bool replayed, bool& first);
-  // Hands an input's raw payload to the archive (stage and reason empty when it did not fail).
-  void archive(const Lane& lane, const bus::Message& input, std::string_view stage, std::string_view reason);
+  // Hands an input's raw payload to options_.archive (set) with its hash (stage and reason
+  // empty when it did not fail).
+  void archive(const Lane& lane, const bus::Message& input, std::string payload_sha256, std::string_view stage,
+               std::string_view reason);
   // Queues parked inputs while there is room and the runner is accepting. Lane lock held;
   // fills `gone` with the ids that could not be read back.
   void feed_parked(Lane& lane, std::vector<int64_t>& gone);
