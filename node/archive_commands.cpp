@@ -38,10 +38,7 @@ std::string utc_text(int64_t unix_ms) {
   return out;
 }
 
-int fail(int code, const std::string& message) {
-  std::fprintf(stderr, "edgenode: %s\n", message.c_str());
-  return code;
-}
+int fail(const std::string& message) { return report_error(bad_input(message)); }
 
 // A hash as the archive stores it (lower-case hex), or empty when `text` is not 8 to 64 hex digits.
 std::string normalized_sha256(const std::string& text) {
@@ -57,15 +54,15 @@ std::string normalized_sha256(const std::string& text) {
 int list(const ListOptions& o) {
   bus::ArchiveQuery query{.pipeline = o.pipeline, .sha256 = normalized_sha256(o.sha256), .limit = o.limit};
   if (!o.sha256.empty() && query.sha256.empty())
-    return fail(kExitBadInput, "--sha256 '" + o.sha256 + "': expected 8 to 64 hex digits");
+    return fail("--sha256 '" + o.sha256 + "': expected 8 to 64 hex digits");
   if (!o.since.empty()) {
     auto age = pipeline::parse_duration_ms(o.since);
-    if (!age) return fail(kExitBadInput, "--since: " + age.error().message);
+    if (!age) return fail("--since: " + age.error().message);
     using namespace std::chrono;
     query.since_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() - *age;
   }
   auto entries = bus::read_archive(o.path, query);
-  if (!entries) return fail(kExitBadInput, entries.error().message);
+  if (!entries) return report_error(entries.error());
   if (o.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& e : *entries) {
@@ -87,13 +84,13 @@ int list(const ListOptions& o) {
 
 int get(const GetOptions& o) {
   const std::string sha256 = normalized_sha256(o.sha256);
-  if (sha256.empty()) return fail(kExitBadInput, "SHA256 '" + o.sha256 + "': expected 8 to 64 hex digits");
+  if (sha256.empty()) return fail("SHA256 '" + o.sha256 + "': expected 8 to 64 hex digits");
   auto entries = bus::read_archive(o.path, {.sha256 = sha256, .limit = 2, .with_payload = true});
-  if (!entries) return fail(kExitBadInput, entries.error().message);
-  if (entries->empty()) return fail(kExitBadInput, "no payload with sha256 " + o.sha256 + " in " + o.path);
+  if (!entries) return report_error(entries.error());
+  if (entries->empty()) return fail("no payload with sha256 " + o.sha256 + " in " + o.path);
   // Several entries may hold the same bytes (a repeated message); a prefix must name one payload.
   if (entries->size() > 1 && (*entries)[0].sha256 != (*entries)[1].sha256)
-    return fail(kExitBadInput, "sha256 prefix " + o.sha256 + " matches several payloads; give more digits");
+    return fail("sha256 prefix " + o.sha256 + " matches several payloads; give more digits");
   const std::string& payload = (*entries)[0].payload;
   if (o.out.empty()) {
     std::fwrite(payload.data(), 1, payload.size(), stdout);
@@ -101,7 +98,7 @@ int get(const GetOptions& o) {
   }
   std::ofstream file(o.out, std::ios::binary);
   if (!file.write(payload.data(), static_cast<std::streamsize>(payload.size())))
-    return fail(kExitBadInput, "cannot write " + o.out);
+    return fail("cannot write " + o.out);
   return kExitOk;
 }
 

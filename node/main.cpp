@@ -1,5 +1,7 @@
 // edgenode: one binary, subcommands registered by the files beside this one.
+#include <algorithm>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -15,6 +17,13 @@ static std::vector<AddCommands>& registry() {
 }
 
 CommandRegistrar::CommandRegistrar(AddCommands add) { registry().push_back(add); }
+
+int report_error(const Error& error) {
+  std::string message = error.message;
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  std::fprintf(stderr, "edgenode: %s\n", message.c_str());
+  return error.kind == ErrorKind::bad_input ? kExitBadInput : kExitInternal;
+}
 
 }  // namespace edgenode::node
 

@@ -13,9 +13,6 @@
 
 namespace edgenode::node {
 
-// Prints "edgenode: <message>" on stderr and returns the exit code for the error's kind.
-int report_error(const Error& error);
-
 // Loads a model; on failure reports the error and stores its exit code.
 std::unique_ptr<engine::Model> load_model_or_report(const engine::LoadOptions& options, int& exit_code);
 

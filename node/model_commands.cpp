@@ -494,13 +494,6 @@ const CommandRegistrar reg{add_model_commands};
 
 }  // namespace
 
-int report_error(const Error& error) {
-  std::string message = error.message;
-  std::replace(message.begin(), message.end(), '\n', ' ');
-  std::fprintf(stderr, "edgenode: %s\n", message.c_str());
-  return error.kind == ErrorKind::bad_input ? kExitBadInput : kExitInternal;
-}
-
 std::unique_ptr<engine::Model> load_model_or_report(const engine::LoadOptions& options, int& exit_code) {
   auto model = engine::Model::load(options);
   if (!model) {
