@@ -204,8 +204,8 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
-// As ggml's soft_max: subtract the maximum, exponentiate, normalise by a sum kept in double.
-void softmax_f32(float* x, int n) {
+// As ggml's soft_max before its normalisation: subtract the maximum, exponentiate, sum in double.
+double exp_shift_f32(float* x, int n, float* max_out) {
   int i = 0;
   __m256 m8 = _mm256_set1_ps(-INFINITY);
   for (; i + 8 <= n; i += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(x + i));
@@ -225,11 +225,8 @@ void softmax_f32(float* x, int n) {
     x[i] = std::exp(x[i] - max);
     sum += x[i];
   }
-  const float inv = static_cast<float>(1.0 / sum);
-  const __m256 inv8 = _mm256_set1_ps(inv);
-  i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv8));
-  for (; i < n; ++i) x[i] *= inv;
+  *max_out = max;
+  return sum;
 }
 
 void silu_f32(float* x, int n) {
@@ -246,7 +243,7 @@ void silu_f32(float* x, int n) {
 }  // namespace
 
 const KernelTable kAvx2Table{Isa::avx2,     quantize_row_q8,   dot_q8,      matvec_q8, matmul_q8, dot_f32,
-                             dot_rows_f32, weighted_rows_f32, softmax_f32, silu_f32,
+                             dot_rows_f32, weighted_rows_f32, exp_shift_f32, silu_f32,
                              nullptr,      nullptr,           nullptr};
 
 }  // namespace edgenode::kernels

@@ -544,8 +544,8 @@ inline float hsum(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
 }
 
-// As ggml's soft_max: subtract the maximum, exponentiate, normalise by a sum kept in double.
-void softmax_f32(float* x, int n) {
+// As ggml's soft_max before its normalisation: subtract the maximum, exponentiate, sum in double.
+double exp_shift_f32(float* x, int n, float* max_out) {
   int i = 0;
   __m512 m16 = _mm512_set1_ps(-INFINITY);
   for (; i + 16 <= n; i += 16) m16 = _mm512_max_ps(m16, _mm512_loadu_ps(x + i));
@@ -563,11 +563,8 @@ void softmax_f32(float* x, int n) {
     x[i] = std::exp(x[i] - max);
     sum += x[i];
   }
-  const float inv = static_cast<float>(1.0 / sum);
-  const __m512 inv16 = _mm512_set1_ps(inv);
-  i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv16));
-  for (; i < n; ++i) x[i] *= inv;
+  *max_out = max;
+  return sum;
 }
 
 void silu_f32(float* x, int n) {
@@ -584,7 +581,7 @@ void silu_f32(float* x, int n) {
 }  // namespace
 
 const KernelTable kAvx512VnniTable{Isa::avx512_vnni, quantize_row_q8,   dot_q8,      matvec_q8, matmul_q8, dot_f32,
-                                   dot_rows_f32,      weighted_rows_f32, softmax_f32, silu_f32,
+                                   dot_rows_f32,      weighted_rows_f32, exp_shift_f32, silu_f32,
                                    packed_q8_bytes,   pack_q8,           matmul_packed_q8};
 
 }  // namespace edgenode::kernels

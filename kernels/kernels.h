@@ -46,9 +46,11 @@ struct KernelTable {
   // scores[r] = dot(q, k row r) * scale, and out[i] = sum over r of w[r] * v[r][i], i < n.
   void (*dot_rows_f32)(const float* q, const float* k, size_t stride, int n_rows, int n, float scale, float* scores);
   void (*weighted_rows_f32)(const float* w, const float* v, size_t stride, int n_rows, int n, float* out);
-  // softmax() and silu() below; the SIMD versions evaluate exp with a polynomial (within
+  // The numerator of a softmax, as ggml's soft_max before it normalises: x[i] = exp(x[i] - max),
+  // max the largest x; stores max and returns the sum of the results, added in double.
+  // This and silu_f32 (silu() below): the SIMD versions evaluate exp with a polynomial (within
   // 2 ulp of expf), as ggml-cpu does, because libm's expf dominates them otherwise.
-  void (*softmax_f32)(float* x, int n);
+  double (*exp_shift_f32)(float* x, int n, float* max);
   void (*silu_f32)(float* x, int n);
 
   // Q8_0 matrices repacked once at load into a layout private to this table, for products
@@ -73,7 +75,6 @@ int available(const KernelTable** out, int max);
 
 // Element-wise and row operations (scalar reference; auto-vectorised, cheap next to matmuls).
 void rmsnorm(const float* x, const float* w, float* y, int n, float eps);  // w may be null
-void softmax(float* x, int n);  // best().softmax_f32
 void silu(float* x, int n);     // best().silu_f32: x / (1 + exp(-x))
 void gelu_tanh(float* x, int n);          // exact f32 tanh approximation
 void gelu_tanh_fp16_table(float* x, int n);  // as ggml-cpu: fp16-rounded input, fp16 table
@@ -87,12 +88,36 @@ void rope(float* x, int n_heads, int head_dim, int rot_dim, int pos, float freq_
 // y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens, r < rows; y rows have stride ldy.
 void matmul_f32(const float* w, const float* x, float* y, int rows, int cols, int n_tokens, int ldy);
 
-// Causal attention of one query position over cached keys/values at positions [kv_begin, kv_end).
-// q: [n_head][head_dim]; k, v: [position][n_head_kv][head_dim] (row stride n_head_kv*head_dim,
-// position 0 at the pointer); query head h reads kv head h / (n_head / n_head_kv).
-// out: [n_head][head_dim]; scores: scratch of kv_end - kv_begin floats. F32 throughout.
-void attention(const float* q, const float* k, const float* v, float* out, float* scores, int n_head,
-               int n_head_kv, int head_dim, int kv_begin, int kv_end, float scale);
+// Attention of one query position for n_q query heads that share a KV head, F32 throughout.
+// q: [n_q][head_dim]; k, v: the KV head's cached rows of head_dim floats, position 0 at the
+// pointer; positions [begin, end) are attended.
+//
+// Positions go in chunks of kAttentionChunk, aligned to its multiples; each chunk's softmax is
+// taken on its own and the chunks are merged in position order (as flash-decoding does), so a
+// range gives the same bits whether one call covers it or its chunks are computed apart (on
+// several threads) and merged afterwards.
+constexpr int kAttentionChunk = 64;
+
+// One chunk's result for n_q heads before normalisation: out[h] = sum over positions r of
+// e^(s_r - max[h]) v_r, with sum[h] = sum of e^(s_r - max[h]).
+struct AttentionPart {
+  float* out;  // [n_q][head_dim]
+  float* max;  // [n_q]
+  float* sum;  // [n_q]
+};
+
+// The part of positions [begin, end), which lie in one chunk. scores: scratch of
+// n_q * kAttentionChunk floats.
+void attention_chunk(const float* q, int n_q, const float* k, const float* v, int head_dim, int begin, int end,
+                     float scale, float* scores, const AttentionPart& part);
+// Merges the next chunk's part into acc (acc := part for the first), then, after the last,
+// attention_normalize writes acc's normalised result to out ([n_q][head_dim], may be acc.out).
+void attention_merge(const AttentionPart& acc, const AttentionPart& part, bool first, int n_q, int head_dim);
+void attention_normalize(const AttentionPart& acc, int n_q, int head_dim, float* out);
+// The whole range in one call: every chunk, merged. out: [n_q][head_dim]; scores as above;
+// scratch: n_q * (head_dim + 4) floats.
+void attention(const float* q, int n_q, const float* k, const float* v, int head_dim, int begin, int end,
+               float scale, float* scores, float* scratch, float* out);
 
 // Measured memory read bandwidth of this machine in GB/s (streams a buffer much larger than
 // the caches with n_threads threads); used to state how close generation is to its bound.

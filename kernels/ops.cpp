@@ -30,8 +30,6 @@ void rmsnorm(const float* x, const float* w, float* y, int n, float eps) {
   }
 }
 
-void softmax(float* x, int n) { best().softmax_f32(x, n); }
-
 void silu(float* x, int n) { best().silu_f32(x, n); }
 
 void matmul_f32(const float* w, const float* x, float* y, int rows, int cols, int n_tokens, int ldy) {

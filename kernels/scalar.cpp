@@ -54,8 +54,8 @@ void weighted_rows_f32(const float* w, const float* v, size_t stride, int n_rows
   }
 }
 
-// As ggml's soft_max: subtract the maximum, exponentiate, normalise by a double sum.
-void softmax_f32(float* x, int n) {
+// As ggml's soft_max before its normalisation: subtract the maximum, exponentiate, sum in double.
+double exp_shift_f32(float* x, int n, float* max_out) {
   float max = -INFINITY;
   for (int i = 0; i < n; ++i) max = std::fmax(max, x[i]);
   double sum = 0.0;
@@ -63,8 +63,8 @@ void softmax_f32(float* x, int n) {
     x[i] = std::exp(x[i] - max);
     sum += x[i];
   }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int i = 0; i < n; ++i) x[i] *= inv;
+  *max_out = max;
+  return sum;
 }
 
 void silu_f32(float* x, int n) {
@@ -74,7 +74,7 @@ void silu_f32(float* x, int n) {
 }  // namespace
 
 const KernelTable kScalarTable{Isa::scalar,  quantize_row_q8, dot_q8,      matvec_q8, matmul_q8, dot_f32,
-                               dot_rows_f32, weighted_rows_f32, softmax_f32, silu_f32,
+                               dot_rows_f32, weighted_rows_f32, exp_shift_f32, silu_f32,
                                nullptr,      nullptr,           nullptr};
 
 }  // namespace edgenode::kernels

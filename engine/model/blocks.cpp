@@ -186,16 +186,17 @@ struct AttentionJob {
 };
 
 // Tasks are (token, kv head) pairs, dealt round-robin so the longer causal rows of late
-// tokens spread over all threads. When there are too few of them to share out evenly (a
-// decode step: 3 KV heads on 2 threads left one thread twice the work of the other), every
+// tokens spread over all threads. When there are too few of them to share out evenly, every
 // query head is a task of its own, dealt in contiguous runs so the heads of a KV head mostly
 // stay on one thread and its cache is read once.
 void run_attention_tasks(void* ctx, int thread, int n_threads) {
   const auto& job = *static_cast<const AttentionJob*>(ctx);
   ForwardContext& c = *job.c;
   const HParams& hp = c.hp;
-  const int group = hp.n_head / hp.n_head_kv;
-  float* scores = c.s.scores.data() + static_cast<size_t>(thread) * c.s.n_ctx;
+  RunState& s = c.s;
+  const int group = s.group;
+  float* scores = s.scores.data() + static_cast<size_t>(thread) * group * kernels::kAttentionChunk;
+  float* scratch = s.att_scratch.data() + static_cast<size_t>(thread) * group * (hp.head_dim + 4);
   const int parts = c.n * hp.n_head_kv < 2 * n_threads ? group : 1;  // pieces of a KV head's group
   const int heads_per_task = group / parts;
   const int tasks = c.n * hp.n_head_kv * parts;
@@ -204,12 +205,12 @@ void run_attention_tasks(void* ctx, int thread, int n_threads) {
   for (int task = first; task < last; task += parts > 1 ? 1 : n_threads) {
     const int t = task / (hp.n_head_kv * parts), g = task / parts % hp.n_head_kv;
     const int head = g * group + task % parts * heads_per_task;  // first query head of the task
-    const int p = c.s.positions[t], slot = c.s.slots[t];
+    const int p = s.positions[t], slot = s.slots[t];
     const int kv_begin = job.window > 0 ? std::max(0, p - job.window + 1) : 0;
-    const float* q = c.s.qkv.data() + static_cast<size_t>(t) * c.s.qkv_stride + head * hp.head_dim;
-    float* out = c.s.att.data() + static_cast<size_t>(t) * hp.q_dim() + head * hp.head_dim;
-    kernels::attention(q, c.s.keys(slot, job.layer, g), c.s.values(slot, job.layer, g), out, scores,
-                       heads_per_task, 1, hp.head_dim, kv_begin, p + 1, job.scale);
+    const float* q = s.qkv.data() + static_cast<size_t>(t) * s.qkv_stride + head * hp.head_dim;
+    float* out = s.att.data() + static_cast<size_t>(t) * hp.q_dim() + head * hp.head_dim;
+    kernels::attention(q, heads_per_task, s.keys(slot, job.layer, g), s.values(slot, job.layer, g), hp.head_dim,
+                       kv_begin, p + 1, job.scale, scores, scratch, out);
   }
 }
 
@@ -315,6 +316,60 @@ RowRange own_product(const Matrix& w, const Q8Block* xq, float* out, int thread,
   return r;
 }
 
+// A decode step's cached range [begin, end) in attention chunks: chunk i covers
+// [max(begin, (first + i) * K), min(end, (first + i + 1) * K)) with K = kAttentionChunk.
+struct KvChunks {
+  int begin, end, first, count;
+  RowRange range(int i) const {
+    constexpr int K = kernels::kAttentionChunk;
+    return {std::max(begin, (first + i) * K), std::min(end, (first + i + 1) * K)};
+  }
+};
+
+KvChunks kv_chunks(const ForwardContext& c, int window) {
+  const int p = c.s.positions[0];
+  const int begin = window > 0 ? std::max(0, p - window + 1) : 0;
+  const int first = begin / kernels::kAttentionChunk;
+  return {begin, p + 1, first, p / kernels::kAttentionChunk - first + 1};
+}
+
+// This thread's (KV head, chunk) parts of a decode step. The parts, KV head by KV head and
+// chunk by chunk, are dealt in contiguous runs of about equal positions: a thread reads the
+// cache of one or two KV heads, and no cache row twice.
+void attend_own_chunks(ForwardContext& c, int layer, const KvChunks& chunks, float scale, int thread, int n_threads) {
+  const HParams& hp = c.hp;
+  RunState& s = c.s;
+  const int slot = s.slots[0], span = chunks.end - chunks.begin;
+  const int64_t total = static_cast<int64_t>(hp.n_head_kv) * span;
+  float* scores = s.scores.data() + static_cast<size_t>(thread) * s.group * kernels::kAttentionChunk;
+  for (int g = 0; g < hp.n_head_kv; ++g) {
+    for (int i = 0; i < chunks.count; ++i) {
+      const RowRange r = chunks.range(i);
+      const int64_t start = static_cast<int64_t>(g) * span + (r.begin - chunks.begin);
+      if (start * n_threads / total != thread) continue;
+      const float* q = s.qkv.data() + static_cast<size_t>(g) * s.group * hp.head_dim;
+      kernels::attention_chunk(q, s.group, s.keys(slot, layer, g), s.values(slot, layer, g), hp.head_dim, r.begin,
+                               r.end, scale, scores, s.attention_part(g, i));
+    }
+  }
+}
+
+// Every query head's attention output, merged from the parts of all threads into this
+// thread's scratch row: each thread needs all of it for its rows of wo, and merging it
+// itself costs less than another barrier.
+const float* merge_chunks(ForwardContext& c, const KvChunks& chunks, int thread) {
+  RunState& s = c.s;
+  const int hd = c.hp.head_dim;
+  float* out = s.own_row.data() + static_cast<size_t>(thread) * s.max_cols;
+  float* stats = s.att_scratch.data() + static_cast<size_t>(thread) * s.group * (hd + 4);
+  for (int g = 0; g < c.hp.n_head_kv; ++g) {
+    const kernels::AttentionPart acc{out + static_cast<size_t>(g) * s.group * hd, stats, stats + s.group};
+    for (int i = 0; i < chunks.count; ++i) kernels::attention_merge(acc, s.attention_part(g, i), i == 0, s.group, hd);
+    kernels::attention_normalize(acc, s.group, hd, acc.out);
+  }
+  return out;
+}
+
 struct AttentionStep {
   ForwardContext* c;
   int layer;
@@ -343,10 +398,10 @@ void run_attention_step(void* ctx, int thread, int n_threads) {
   const int qk_heads = hp.n_head + hp.n_head_kv;
   finish_qkv_heads(c, step.layer, w, *step.o, 0, thread * qk_heads / n_threads, (thread + 1) * qk_heads / n_threads);
   c.pool.barrier();
-  AttentionJob heads{&c, step.layer, step.o->window, attention_scale(hp, *step.o)};
-  run_attention_tasks(&heads, thread, n_threads);
+  const KvChunks chunks = kv_chunks(c, step.o->window);
+  attend_own_chunks(c, step.layer, chunks, attention_scale(hp, *step.o), thread, n_threads);
   c.pool.barrier();
-  const Q8Block* att = own_input(c, thread, s.att.data(), nullptr, hp.q_dim());
+  const Q8Block* att = own_input(c, thread, merge_chunks(c, chunks, thread), nullptr, hp.q_dim());
   const RowRange r = own_product(w.wo, att, s.xb2.data(), thread, n_threads);
   add_residual_rows(&c, 0, r.begin, r.end);
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/model/hparams.h"
+#include "kernels/huge_pages.h"
 #include "kernels/kernels.h"
 
 namespace edgenode::engine {
@@ -27,29 +28,42 @@ struct RunState {
   std::vector<float> hidden;   // (max_batch, n_ff) activation(gate) * up
   std::vector<kernels::Q8Block> xq;  // (max_batch, max_cols/32) activations quantized for a matmul
   std::vector<float> x_fp16;   // (max_batch, max_cols) activations rounded to fp16 (F16 weights)
-  std::vector<float> scores;   // (n_threads, n_ctx) attention scores, one row per thread
+  // Attention scratch, one row per thread: scores of a KV head's query heads over a chunk
+  // of positions, and a chunk's part while a whole range is merged (kernels::attention).
+  std::vector<float> scores;       // (n_threads, group * kAttentionChunk)
+  std::vector<float> att_scratch;  // (n_threads, group * (head_dim + 4))
   // A single token's input as each thread normalises and quantizes it for itself (a decode
   // step run as one pool job per block, blocks.cpp).
   int max_cols;                          // the widest input of a matrix product
   std::vector<float> own_row;            // (n_threads, max_cols)
   std::vector<kernels::Q8Block> own_xq;  // (n_threads, max_cols/32)
+  // A decode step's attention, its chunks spread over the threads: each (KV head, chunk)'s
+  // part, merged afterwards by every thread that needs the whole result.
+  int max_chunks;                      // chunks a range of the KV cache spans at most
+  std::vector<float> att_part_values;  // (n_head_kv, max_chunks, group, head_dim)
+  std::vector<float> att_part_stats;   // (n_head_kv, max_chunks, 2, group): max then sum
+  kernels::AttentionPart attention_part(int kv_head, int chunk);
   std::vector<int> positions;  // (max_batch) position of each row of a forward call
   std::vector<int> slots;      // (max_batch) sequence (KV-cache slot) of each row
 
   // KV cache, F32: (n_slots, n_layer, n_head_kv, n_ctx, head_dim) each, so one KV head's
   // positions are contiguous and heads of a group read them as a block.
-  std::vector<float> key_cache;
-  std::vector<float> value_cache;
+  // In huge pages, as the weights: a decode step reads a few KB of every (layer, KV head)
+  // region, 2 MB or more apart, and with 4 KB pages nearly each read was a TLB miss.
+  kernels::HugePageBuffer key_cache;
+  kernels::HugePageBuffer value_cache;
   int n_layer;
   int head_dim;
   int n_head_kv;
+  int group;  // query heads per KV head
 
-  float* keys(int slot, int layer, int kv_head) { return key_cache.data() + cache_offset(slot, layer, kv_head); }
-  float* values(int slot, int layer, int kv_head) { return value_cache.data() + cache_offset(slot, layer, kv_head); }
+  float* keys(int slot, int layer, int kv_head) { return cache_at(key_cache, slot, layer, kv_head); }
+  float* values(int slot, int layer, int kv_head) { return cache_at(value_cache, slot, layer, kv_head); }
 
  private:
-  size_t cache_offset(int slot, int layer, int kv_head) const {
-    return ((static_cast<size_t>(slot) * n_layer + layer) * n_head_kv + kv_head) * n_ctx * head_dim;
+  float* cache_at(const kernels::HugePageBuffer& cache, int slot, int layer, int kv_head) const {
+    const size_t offset = ((static_cast<size_t>(slot) * n_layer + layer) * n_head_kv + kv_head) * n_ctx * head_dim;
+    return reinterpret_cast<float*>(cache.data()) + offset;
   }
 };
 

@@ -20,6 +20,7 @@
 #include "engine/gguf/gguf_writer.h"
 #include "engine/model/model_info.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "kernels/kernels.h"
 #include "model_generator.h"
 
 namespace edgenode::engine {
@@ -233,13 +234,21 @@ TEST(ModelRun, ThreadCountDoesNotChangeResults) {
 // Decode steps of one token run each block as one pool job in which threads that finish
 // their own weight slices take parts of the others'; however the rows fall to the threads
 // (three threads on fewer cores included), every logit equals the one-thread value.
-TEST(ModelRun, DecodeStepsEqualAcrossThreadCounts) {
-  const fs::path path = generated(small_llama("q8_0"), "llama-q8_0.gguf");
+// Long enough for several attention chunks, which a decode step spreads over its threads
+// and merges afterwards, and a prompt's positions compute in one go.
+TEST(ModelRun, DecodeStepsEqualAcrossThreadCountsAndThePromptPath) {
+  tools::ModelShape shape = small_llama("q8_0");
+  shape.ctx = 3 * kernels::kAttentionChunk + 8;
+  const fs::path path = generated(shape, "llama-q8_0-long.gguf");
   auto one = load(path, WeightMode::q8_0, 1);
   auto two = load(path, WeightMode::q8_0, 2);
   auto three = load(path, WeightMode::q8_0, 3);
-  ASSERT_TRUE(one && two && three);
-  const auto tokens = some_tokens(24, 600);
+  auto prompt = load(path, WeightMode::q8_0, 2);
+  ASSERT_TRUE(one && two && three && prompt);
+  const auto tokens = some_tokens(shape.ctx, 600);
+  auto all = prompt->evaluate(tokens, 0, true);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  const size_t vocab = static_cast<size_t>(shape.vocab);
   for (size_t t = 0; t < tokens.size(); ++t) {
     auto a = one->evaluate({tokens[t]}, static_cast<int>(t), false);
     auto b = two->evaluate({tokens[t]}, static_cast<int>(t), false);
@@ -247,6 +256,8 @@ TEST(ModelRun, DecodeStepsEqualAcrossThreadCounts) {
     ASSERT_TRUE(a.ok() && b.ok() && c.ok());
     EXPECT_EQ(*a, *b) << "step " << t;
     EXPECT_EQ(*a, *c) << "step " << t;
+    const std::vector<float> row(all->begin() + t * vocab, all->begin() + (t + 1) * vocab);
+    EXPECT_EQ(*a, row) << "step " << t;
   }
 }
 
