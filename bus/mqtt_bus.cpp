@@ -159,9 +159,15 @@ Result<void> MqttBus::configure_client() {
   if (options_.will) {
     const auto& will = *options_.will;
     EDGENODE_TRY(validate_topic_name(will.topic));
+    // libmosquitto takes the will's properties over when it accepts them.
+    mosquitto_property* will_properties = nullptr;
+    if (will.delay_s > 0) mosquitto_property_add_int32(&will_properties, MQTT_PROP_WILL_DELAY_INTERVAL, will.delay_s);
     int rc = mosquitto_will_set_v5(client_, will.topic.c_str(), static_cast<int>(will.payload.size()),
-                                   will.payload.data(), will.qos, will.retain, nullptr);
-    if (rc != MOSQ_ERR_SUCCESS) return bad_input(where + "invalid last will: " + mosquitto_strerror(rc));
+                                   will.payload.data(), will.qos, will.retain, will_properties);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      mosquitto_property_free_all(&will_properties);
+      return bad_input(where + "invalid last will: " + mosquitto_strerror(rc));
+    }
   }
   // QoS 1/2 messages allowed in flight each way (libmosquitto's default is 20, which caps a
   // QoS 1 stream at 20 round trips' worth of messages). Inputs are journaled before the ack,

@@ -16,6 +16,10 @@ struct MqttWill {
   std::string payload;  // "offline"
   int qos = 1;
   bool retain = true;
+  // MQTT 5 Will Delay Interval: the broker waits this long and drops the will if the same
+  // session connects again meanwhile (it cannot wait longer than a persistent session
+  // lasts; a clean session's will goes out when the connection ends).
+  uint32_t delay_s = 0;
 };
 
 struct MqttOptions {

@@ -94,7 +94,8 @@ int dry_run(const std::string& config_path, const std::string& input_path, const
     std::fprintf(stderr, "edgenode: %s\n", models.error().message.c_str());
     return kExitBadInput;
   }
-  auto pipelines = pipeline::build_pipelines(config, &*models);
+  const pipeline::ModelSet workers = model_set(*models);
+  auto pipelines = pipeline::build_pipelines(config, &workers);
   if (!config.ok()) {
     std::fputs(config.diagnostics.format_all().c_str(), stderr);
     return kExitBadInput;

@@ -1,6 +1,7 @@
 #include "node/node_runtime.h"
 
 #include <chrono>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,27 @@ using nlohmann::json;
 namespace {
 
 constexpr auto kOfflineAckTimeout = std::chrono::seconds(2);
+// How long the broker holds the last will back (MQTT 5 will delay; a persistent session
+// only). A reload closes the control connection and opens the next one within moments, and
+// a close over unread input is a reset, which makes the broker publish the will: held
+// back, it is dropped when the session comes back, so the status does not flap to
+// `offline`. A crash shows `offline` this much later.
+constexpr uint32_t kWillDelaySeconds = 5;
+
+bus::Message status_message(const pipeline::NodeSettings& settings, const std::string& control_bus, json status) {
+  bus::Message message;
+  message.topic = settings.topic_prefix + "/status";
+  message.payload = status.dump();
+  message.content_type = "application/json";
+  message.qos = 1;
+  message.retain = true;
+  message.bus = control_bus;
+  return message;
+}
+
+json offline_status(const pipeline::NodeSettings& settings) {
+  return {{"status", "offline"}, {"node", settings.id}};
+}
 
 bus::MqttOptions mqtt_options(const pipeline::BusSettings& b, const std::string& status_topic, bool control) {
   const auto& m = *b.mqtt;
@@ -41,7 +63,7 @@ bus::MqttOptions mqtt_options(const pipeline::BusSettings& b, const std::string&
   o.reconnect_min = std::chrono::milliseconds(m.reconnect_min_ms);
   o.reconnect_max = std::chrono::milliseconds(m.reconnect_max_ms);
   // The broker publishes the last will if the node vanishes without saying goodbye.
-  if (control) o.will = bus::MqttWill{status_topic, json{{"status", "offline"}}.dump(), 1, true};
+  if (control) o.will = bus::MqttWill{status_topic, json{{"status", "offline"}}.dump(), 1, true, kWillDelaySeconds};
   return o;
 }
 
@@ -80,16 +102,18 @@ Result<std::unique_ptr<bus::Bus>> create_bus(const pipeline::BusSettings& b, con
 
 NodeRuntime::~NodeRuntime() = default;
 
-Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig& config) {
+Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig& config,
+                                                         const LoadedModels& reusable) {
   std::unique_ptr<NodeRuntime> node(new NodeRuntime());
   node->settings_ = config.node;
   if (node->settings_.buses.empty()) return bad_input("the config declares no bus (node.bus or node.buses)");
   // Status, telemetry and dead-letters go to the default bus, else the first named one.
   node->control_bus_ = node->settings_.buses.front().name;
 
-  auto models = load_models(node->settings_.models);
+  auto models = load_models(node->settings_.models, reusable);
   if (!models) return models.error();
-  node->models_ = std::move(models).value();
+  node->loaded_models_ = std::move(models).value();
+  node->models_ = model_set(node->loaded_models_);
 
   auto pipelines = pipeline::build_pipelines(config, &node->models_);
   if (!config.ok()) return bad_input(config.diagnostics.format_all());
@@ -152,7 +176,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(pipeline::LoadedConfig&
 
 bus::Bus* NodeRuntime::control_bus() const { return buses_.at(control_bus_).get(); }
 
-Result<void> NodeRuntime::start() {
+Result<void> NodeRuntime::start(std::vector<bus::Message> handed_over) {
   for (auto& [name, b] : buses_) {
     b->on_message([this](bus::Message&& message) {
       // Recorded before this handler returns, that is before the broker gets its ack. A
@@ -162,7 +186,15 @@ Result<void> NodeRuntime::start() {
       if (journal_ && message.qos >= 1 &&
           journal_->record_input(message) == JournalPublisher::InputRecord::redelivery)
         return;
-      if (input_closed_) return;  // stopping: a journaled input is replayed at the next start
+      if (input_closed_) {
+        // Stopping: a journaled input is replayed at the next start; on a reload any other
+        // is handed to the next runtime, having been acknowledged already.
+        if (hand_over_ && !(journal_ && message.qos >= 1)) {
+          std::lock_guard lock(handed_over_mutex_);
+          handed_over_.push_back(std::move(message));
+        }
+        return;
+      }
       runner_->submit(std::move(message));
     });
     if (journal_) continue;  // the journal's senders take the acks and connection events
@@ -191,6 +223,9 @@ Result<void> NodeRuntime::start() {
     spdlog::info("bus_started bus={}", name);
   }
   buses_started_ = true;
+  // Once connected: without a journal, an output that finds its bus away is not kept.
+  for (auto& message : handed_over) runner_->submit(std::move(message));
+  if (!handed_over.empty()) spdlog::info("reload_handed_over inputs={}", handed_over.size());
   if (input_gate_) input_gate_->refresh();  // inputs parked by the replay stop their bus now
   if (!settings_.http_listen.empty()) {
     HttpEndpoint::Handlers handlers;
@@ -212,8 +247,9 @@ Result<void> NodeRuntime::start() {
 }
 
 void NodeRuntime::publish_status(bool online) {
-  json status{{"status", online ? "online" : "offline"}, {"node", settings_.id}};
+  json status = offline_status(settings_);
   if (online) {
+    status["status"] = "online";
     status["version"] = EDGENODE_VERSION;
     status["pipelines"] = pipeline_names_;
     json models = json::array();
@@ -222,13 +258,7 @@ void NodeRuntime::publish_status(bool online) {
     }
     status["models"] = models;
   }
-  bus::Message message;
-  message.topic = settings_.topic_prefix + "/status";
-  message.payload = status.dump();
-  message.content_type = "application/json";
-  message.qos = 1;
-  message.retain = true;
-  message.bus = control_bus_;
+  bus::Message message = status_message(settings_, control_bus_, std::move(status));
   if (journal_) {
     // In order behind the outputs already waiting; only `offline` is waited for.
     journal_->publish(std::move(message), pipeline::OutboundKind::output);
@@ -266,8 +296,9 @@ void NodeRuntime::publish_telemetry() {
   publisher_->publish(std::move(message), pipeline::OutboundKind::output);
 }
 
-size_t NodeRuntime::stop() {
+size_t NodeRuntime::stop(StopReason reason) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.drain_timeout_ms);
+  hand_over_ = reason != StopReason::shutdown;  // before input closes
   if (journal_) {
     // The buses keep reading, since the acks of the outputs arrive on them too; one that
     // stopped for parked inputs reads again (those stay journaled for the next start).
@@ -282,7 +313,9 @@ size_t NodeRuntime::stop() {
     journal_->stop_waiting();
   } else {
     // A paused bus reads nothing, not even the ack `offline` waits for: read again, with
-    // input closed. Without a journal, an input arriving in this last moment is not kept.
+    // input closed. An input arriving in this last moment is handed over on a reload, else
+    // not kept. Reading on also leaves nothing unread in the socket at the close, which
+    // would make it a reset, and the broker answers a reset with the last will.
     input_closed_ = true;
     for (auto& [name, b] : buses_) b->resume_input();
   }
@@ -290,13 +323,61 @@ size_t NodeRuntime::stop() {
   // connected: nothing to publish, and trying would only log failures beside its reason.
   if (online_) {
     publish_telemetry();
-    publish_status(false);
+    if (reason != StopReason::reload) publish_status(false);
+    // Without a journal nothing else waits for the outputs of the drained inputs.
+    if (reason == StopReason::reload && !journal_) wait_until_outputs_acked(deadline);
   }
   if (journal_ && !journal_->wait_until_flushed(deadline)) spdlog::warn("outbox_not_flushed outputs stay journaled");
   for (auto& [name, b] : buses_) b->stop();
   if (journal_) journal_->close();
   http_.reset();
   return left;
+}
+
+void NodeRuntime::wait_until_outputs_acked(std::chrono::steady_clock::time_point deadline) const {
+  const auto all_acked = [this] {
+    for (const bus::Bus* b : bus_views_) {
+      const bus::BusStats s = b->stats();
+      if (s.connected && s.acked < s.published) return false;
+    }
+    return true;
+  };
+  // The buses count acks but signal none to a waiter here; a short poll, bounded by the
+  // drain deadline, runs only during a reload.
+  while (!all_acked() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (!all_acked()) spdlog::warn("reload_outputs_not_acknowledged");
+}
+
+std::vector<bus::Message> NodeRuntime::take_handed_over() {
+  std::lock_guard lock(handed_over_mutex_);
+  return std::move(handed_over_);
+}
+
+std::string NodeRuntime::status_location(const pipeline::NodeSettings& settings) {
+  const pipeline::BusSettings& control = settings.buses.front();
+  const std::string endpoint = control.mqtt ? control.mqtt->url : control.zmq->pub + control.zmq->push;
+  return endpoint + " " + settings.topic_prefix + "/status";
+}
+
+void NodeRuntime::announce_offline(const pipeline::NodeSettings& settings) {
+  // Only a broker keeps a status: a ZeroMQ subscriber connecting later sees nothing anyway.
+  if (settings.buses.empty() || !settings.buses.front().mqtt) return;
+  const pipeline::BusSettings& control = settings.buses.front();
+  bus::MqttOptions options = mqtt_options(control, settings.topic_prefix + "/status", false);
+  options.client_id += "-offline";
+  options.persistent_session = false;
+  auto created = bus::MqttBus::create(options);
+  if (!created) return;
+  std::map<std::string, std::unique_ptr<bus::Bus>> buses;
+  buses[control.name] = std::move(created).value();
+  bus::Bus& b = *buses.at(control.name);
+  BusPublisher publisher(buses);
+  b.on_ack([&publisher, name = control.name](uint64_t token) { publisher.acked(name, token); });
+  if (!b.start() ||
+      !publisher.publish_and_wait(status_message(settings, control.name, offline_status(settings)), kOfflineAckTimeout))
+    spdlog::warn("status_not_acknowledged status=offline");
+  b.stop();
 }
 
 }  // namespace edgenode::node

@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -58,13 +60,16 @@ std::optional<std::string> read_text(const std::string& path) {
   return text.str();
 }
 
-// Builds and starts a node from config text that passed the check.
-Result<std::unique_ptr<NodeRuntime>> start_node(const std::string& text, const std::string& path) {
+// Builds and starts a node from config text that passed the check, taking the models in
+// `reusable` whose config did not change instead of loading them again.
+Result<std::unique_ptr<NodeRuntime>> start_node(const std::string& text, const std::string& path,
+                                                const LoadedModels& reusable = {},
+                                                std::vector<bus::Message> handed_over = {}) {
   // The runtime builds the pipelines again, now with the models loaded.
   auto config = pipeline::load_config_text(text, path);
-  auto node = NodeRuntime::create(config);
+  auto node = NodeRuntime::create(config, reusable);
   if (!node) return Error{node.error().message, ErrorKind::bad_input};
-  auto started = (*node)->start();
+  auto started = (*node)->start(std::move(handed_over));
   if (!started) {
     (*node)->stop();
     return started.error();
@@ -86,8 +91,12 @@ void log_diagnostics(const pipeline::Diagnostics& diagnostics) {
 // SIGHUP: the file is checked first and a config with errors is refused, each error logged
 // as file:line:col, while the running node goes on untouched. A good one replaces the
 // running node the way a stop and a start would (inputs in flight drained or journaled; with
-// a persistent session the broker keeps what arrives meanwhile). If the new node cannot
-// start, the previous config is started again.
+// a persistent session the broker keeps what arrives meanwhile), except that the retained
+// status stays `online` and the models whose config and file did not change stay loaded
+// (new ones are loaded before the running node stops). When the status moves (another
+// topic_prefix or control broker), the old place is told `offline`. If the new node cannot
+// start, the previous config is started again; if that fails too, the node says `offline`
+// and run() exits.
 void reload(const std::string& path, std::string& running_text, std::unique_ptr<NodeRuntime>& node) {
   const auto text = read_text(path);
   auto checked = pipeline::check_config_file(path);
@@ -98,18 +107,46 @@ void reload(const std::string& path, std::string& running_text, std::unique_ptr<
   }
   log_diagnostics(checked.diagnostics);
   spdlog::info("reload_started path={}", path);
-  const size_t left = node->stop();
+  const auto started_at = std::chrono::steady_clock::now();
+  // New and changed models load while the running node still serves: the handover does not
+  // wait for them, and one that cannot load leaves the running node untouched. The running
+  // node's models are held here too while it stops, for a fallback to it.
+  const LoadedModels previous_models = node->loaded_models();
+  auto models = load_models(checked.node.models, previous_models);
+  if (!models) {
+    spdlog::error("reload_failed reason=\"{}\" the running config stays", models.error().message);
+    return;
+  }
+  for (const auto& m : *models) {
+    for (const auto& p : previous_models) {
+      if (p.worker == m.worker) spdlog::info("model_kept name={} path={}", m.settings.name, m.settings.path);
+    }
+  }
+  const pipeline::NodeSettings previous = node->settings();
+  const auto handover_at = std::chrono::steady_clock::now();
+  const bool status_moves = NodeRuntime::status_location(checked.node) != NodeRuntime::status_location(previous);
+  const size_t left = node->stop(status_moves ? StopReason::reload_moving_status : StopReason::reload);
+  auto handed_over = node->take_handed_over();
   node.reset();
-  auto fresh = start_node(*text, path);
+  auto fresh = start_node(*text, path, *models, std::move(handed_over));
   if (fresh) {
     node = std::move(fresh).value();
     running_text = *text;
-    spdlog::info("reload_done messages_left_for_replay={}", left);
+    const auto done_at = std::chrono::steady_clock::now();
+    // handover_ms: from the old node's stop to the new one's `online`, inputs waiting.
+    spdlog::info("reload_done messages_left_for_replay={} ms={:.0f} handover_ms={:.0f}", left,
+                 std::chrono::duration<double, std::milli>(done_at - started_at).count(),
+                 std::chrono::duration<double, std::milli>(done_at - handover_at).count());
     return;
   }
   spdlog::error("reload_failed reason=\"{}\" restarting with the previous config", fresh.error().message);
-  auto previous = start_node(running_text, path);
-  if (previous) node = std::move(previous).value();
+  auto restarted = start_node(running_text, path, previous_models);
+  if (restarted) {
+    node = std::move(restarted).value();
+    return;
+  }
+  // Nothing runs any more: the `online` the previous node left must not outlive it.
+  if (!status_moves) NodeRuntime::announce_offline(previous);
 }
 
 int run(const std::string& config_path) {

@@ -44,6 +44,7 @@ struct ModelSettings {
   int context = 0;
   int max_sequences = 1;
   std::string weights = "q8_0";
+  bool operator==(const ModelSettings&) const = default;  // a reload keeps an unchanged model
 };
 
 struct NodeSettings {

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <span>
 
+#include "engine/model/block_options.h"
 #include "engine/model/hparams.h"
 #include "engine/model/run_state.h"
 #include "engine/model/weights.h"
@@ -66,21 +67,14 @@ void for_each_token(ForwardContext& c, F&& body) {
 // x[t] = token_embd[tokens[t]] * scale.
 void embed(ForwardContext& c, std::span<const int32_t> tokens, float scale);
 
-struct AttentionOptions {
-  kernels::RopeMode rope_mode = kernels::RopeMode::norm;
-  float rope_freq_base = 10000.0f;
-  const float* rope_freq_factors = nullptr;  // (n_rot/2) or null
-  bool scale_q_before = false;  // q *= 1/sqrt(head_dim) after RoPE, attention scale 1 (phi3, gemma3)
-  int window = 0;               // sliding window size, 0 for full causal attention
-};
-
 // x += [post_norm](wo · attention(rope(q), rope(k), v)) with q, k, v from norm(x).
-// A single token (a decode step) whose matrices are all packed and that has no post-norm
-// runs as one pool job, its phases separated by pool barriers; so does ffn_block's, when its
-// gate and up are separate matrices.
+//
+// A single token (a decode step) whose matrices are all packed and that has no post-norm is
+// only noted here, and so is ffn_block's when its gate and up are separate matrices: the noted
+// blocks run together as one pool job, their phases separated by pool barriers, when
+// output_logits() is called or a block that cannot join them comes. So between these calls
+// an architecture must leave the run state to them.
 void attention_block(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o);
-
-enum class FfnActivation { silu, gelu_tanh_fp16 };
 
 // x += [post_norm](down · (act(gate · norm(x)) * (up · norm(x)))).
 void ffn_block(ForwardContext& c, const FfnWeights& w, FfnActivation activation);

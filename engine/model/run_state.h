@@ -4,11 +4,25 @@
 
 #include <vector>
 
+#include "engine/model/block_options.h"
 #include "engine/model/hparams.h"
 #include "kernels/huge_pages.h"
 #include "kernels/kernels.h"
 
 namespace edgenode::engine {
+
+struct AttentionWeights;
+struct FfnWeights;
+
+// A decode step's block noted for the pool job that runs them all (blocks.cpp): an attention
+// block when attention is set, otherwise a feed-forward block.
+struct NotedBlock {
+  const AttentionWeights* attention;
+  int layer;
+  AttentionOptions options;
+  const FfnWeights* ffn;
+  FfnActivation activation;
+};
 
 struct RunState {
   RunState(const HParams& hp, int n_ctx, int max_batch, int n_threads, int n_slots);
@@ -43,6 +57,7 @@ struct RunState {
   std::vector<float> att_part_values;  // (n_head_kv, max_chunks, group, head_dim)
   std::vector<float> att_part_stats;   // (n_head_kv, max_chunks, 2, group): max then sum
   kernels::AttentionPart attention_part(int kv_head, int chunk);
+  std::vector<NotedBlock> noted;  // capacity 2 * n_layer, reserved: noting never allocates
   std::vector<int> positions;  // (max_batch) position of each row of a forward call
   std::vector<int> slots;      // (max_batch) sequence (KV-cache slot) of each row
 

@@ -8,8 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "mqtt_probe.h"
-#include "node_process.h"
+#include "node_site.h"
 #include "support/mosquitto_broker.h"
 
 namespace edgenode::testing {
@@ -28,19 +27,6 @@ std::string config_with_output(const std::string& broker_url, const std::string&
          "    input: {topics: [\"in/+\"], qos: 1, format: json}\n"
          "    post: [{set: {field: v, expr: \"payload.v\"}}]\n"
          "    output: {topic: \"" + output_topic + "\", qos: 1}\n";
-}
-
-// Log lines appear a little after the event they report: waits for `text` to show up.
-bool log_shows(const NodeProcess& node, const std::string& text, size_t count = 1) {
-  const auto until = std::chrono::steady_clock::now() + seconds(20);
-  while (std::chrono::steady_clock::now() < until) {
-    const std::string log = node.log();
-    size_t found = 0;
-    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++found;
-    if (found >= count) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a log file has no change event
-  }
-  return false;
 }
 
 TEST(NodeReload, BadConfigIsRefusedAndTheRunningOneStaysThenAGoodOneTakesOver) {

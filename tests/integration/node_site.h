@@ -1,6 +1,6 @@
 // A site for one `edgenode run` test: a node config written the way a technician writes
 // it (a relay pipeline in/<device> → out/<device>, QoS 1), the node process, and the
-// wait for its retained `online` status.
+// waits for its retained `online` status and for a line in its log.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +8,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "mqtt_probe.h"
 #include "node_process.h"
@@ -41,6 +43,24 @@ inline std::optional<bus::Message> wait_online(MqttProbe& probe, const std::stri
   return probe.wait_for(
       [&](const bus::Message& m) { return m.topic == topic && m.payload.find("\"online\"") != std::string::npos; },
       timeout);
+}
+
+// How many times `text` occurs in `log`.
+inline size_t occurrences(const std::string& log, const std::string& text) {
+  size_t found = 0;
+  for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++found;
+  return found;
+}
+
+// Log lines appear a little after the event they report: waits up to 20 s for `text` to
+// show up `count` times.
+inline bool log_shows(const NodeProcess& node, const std::string& text, size_t count = 1) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+    if (occurrences(node.log(), text) >= count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a log file has no change event
+  }
+  return false;
 }
 
 // The lines of a log that start with `prefix` (the CLI's own messages start "edgenode: ").
