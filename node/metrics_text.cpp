@@ -16,6 +16,7 @@ class Family {
   void sample(const std::string& label, const std::string& value, double v) {
     out_ << name_ << '{' << label << "=\"" << value << "\"} " << v << '\n';
   }
+  void sample(double v) { out_ << name_ << ' ' << v << '\n'; }
 
  private:
   std::ostringstream& out_;
@@ -25,8 +26,10 @@ class Family {
 }  // namespace
 
 std::string prometheus_text(const pipeline::Runner& runner, const std::vector<const bus::Bus*>& buses,
-                            const pipeline::ModelSet& models) {
+                            const pipeline::ModelSet& models, const bus::RawArchive* archive) {
   std::ostringstream out;
+  // The stream's default 6 digits would print a count of 64000123 bytes as 6.40001e+07.
+  out.precision(15);
   const auto counters = runner.counters();
   const auto& pipelines = runner.pipelines();
   struct Counter {
@@ -70,6 +73,35 @@ std::string prometheus_text(const pipeline::Runner& runner, const std::vector<co
   {
     Family f(out, "edgenode_model_load_ms", "gauge", "Time the model took to load, ms.");
     for (const auto& [name, worker] : models) f.sample("model", name, worker->stats().load_ms);
+  }
+  {
+    // A high-water mark can only grow, but it is a level, not a count of events: a gauge.
+    Family f(out, "edgenode_model_max_batch", "gauge", "Most requests the model has generated at once.");
+    for (const auto& [name, worker] : models) f.sample("model", name, static_cast<double>(worker->stats().max_batch));
+  }
+  {
+    Family f(out, "edgenode_model_batched_requests_total", "counter",
+             "Requests that joined while another was being generated, sharing its decode steps.");
+    for (const auto& [name, worker] : models) {
+      f.sample("model", name, static_cast<double>(worker->stats().batched_requests));
+    }
+  }
+  if (archive) {
+    const bus::RawArchiveStats a = archive->stats();
+    const struct {
+      const char* name;
+      const char* type;
+      const char* help;
+      uint64_t value;
+    } kArchive[] = {
+        {"edgenode_archive_entries", "gauge", "Payloads the raw archive holds.", a.entries},
+        {"edgenode_archive_bytes", "gauge", "Bytes of payload the raw archive holds.", a.bytes},
+        {"edgenode_archive_kept_total", "counter", "Payloads written to the raw archive.", a.kept},
+        {"edgenode_archive_pruned_total", "counter", "Payloads the archive's retention removed.", a.pruned},
+        {"edgenode_archive_dropped_total", "counter", "Payloads not archived: its queue was full or a write failed.",
+         a.dropped},
+    };
+    for (const auto& m : kArchive) Family(out, m.name, m.type, m.help).sample(static_cast<double>(m.value));
   }
   return out.str();
 }

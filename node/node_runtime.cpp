@@ -229,7 +229,7 @@ Result<void> NodeRuntime::start(std::vector<bus::Message> handed_over) {
   if (input_gate_) input_gate_->refresh();  // inputs parked by the replay stop their bus now
   if (!settings_.http_listen.empty()) {
     HttpEndpoint::Handlers handlers;
-    handlers.metrics = [this] { return prometheus_text(*runner_, bus_views_, models_); };
+    handlers.metrics = [this] { return prometheus_text(*runner_, bus_views_, models_, archive_.get()); };
     handlers.ready = [this] {
       for (const bus::Bus* b : bus_views_) {
         if (!b->stats().connected) return false;
