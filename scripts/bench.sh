@@ -10,7 +10,8 @@
 # from npm (bench/bus/node-red/package-lock.json) on its first run. Environment:
 #   LLAMA_CPP_BUILD   a llama.cpp build outside the repository (default /tmp/llama.cpp-build);
 #                     when it has llama-bench and llama-tokenize, bench_model and
-#                     bench_tokenize print the ratio to llama.cpp.
+#                     bench_tokenize print the ratio to llama.cpp. Its tools are looked for
+#                     in bin/ (a CMake build) first, then at its top level (a plain `make`).
 #   PASSTHROUGH_MESSAGES, PASSTHROUGH_SECONDS, PASSTHROUGH_ROUNDS   bound of each
 #                     passthrough round (default 100000 readings or 20 s) and rounds per
 #                     flow and QoS (default 3).
@@ -22,6 +23,20 @@ llama_build=${LLAMA_CPP_BUILD:-/tmp/llama.cpp-build}
 failed=0
 
 section() { printf '\n== %s\n' "$1"; }
+
+# llama_tool NAME: the path of llama.cpp's tool NAME, from bin/ (a CMake build) or the top
+# level (a plain `make` build); nothing, and a note naming both places, when neither has it.
+llama_tool() {
+  local dir
+  for dir in "$llama_build/bin" "$llama_build"; do
+    if [[ -x $dir/$1 ]]; then
+      echo "$dir/$1"
+      return 0
+    fi
+  done
+  echo "llama.cpp: no $1 in $llama_build/bin/ or $llama_build/ (set LLAMA_CPP_BUILD); its comparison is left out" >&2
+  return 1
+}
 
 # run NAME BINARY ARGS...: runs one benchmark, notes a failure and goes on.
 run() {
@@ -43,16 +58,26 @@ run() {
 echo "edgenode benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 echo "Results are only meaningful on an idle machine; load now: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# bench_model reads the llama-bench path from LLAMA_BENCH; a path that does not exist leaves
+# its comparison out.
+if LLAMA_BENCH=$(llama_tool llama-bench); then
+  echo "llama.cpp: $LLAMA_BENCH"
+else
+  LLAMA_BENCH=$llama_build/bin/llama-bench
+fi
+export LLAMA_BENCH
+if llama_tokenize=$(llama_tool llama-tokenize); then
+  echo "llama.cpp: $llama_tokenize"
+fi
+
 run "kernels (Google Benchmark, short)" "$build/bench/kernels/bench_kernels" --benchmark_min_time=0.05
 
-# bench_model reads the llama-bench path from LLAMA_BENCH.
-export LLAMA_BENCH=$llama_build/bin/llama-bench
 run "model: SmolLM2-135M-shaped Q8_0, 1 and 2 threads" "$build/bench/engine/bench_model" --threads 1,2 -r 3
 run "model: several generations served at once (same file, 2 threads)" "$build/bench/engine/bench_serve" \
   "$build/bench-models/smollm2-135m-shaped-q8_0.gguf" --threads 2 --sequences 1,2,4,8
 
 tokenize_args=(--mb 1 --runs 3)
-[[ -x $llama_build/bin/llama-tokenize ]] && tokenize_args+=(--llama-tokenize "$llama_build/bin/llama-tokenize")
+[[ -n $llama_tokenize ]] && tokenize_args+=(--llama-tokenize "$llama_tokenize")
 run "tokenizer" "$build/bench/engine/bench_tokenize" "${tokenize_args[@]}"
 
 run "grammar (JSON-schema masking)" "$build/bench/engine/bench_grammar"
