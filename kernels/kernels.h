@@ -79,10 +79,14 @@ void silu(float* x, int n);     // best().silu_f32: x / (1 + exp(-x))
 void gelu_tanh(float* x, int n);          // exact f32 tanh approximation
 void gelu_tanh_fp16_table(float* x, int n);  // as ggml-cpu: fp16-rounded input, fp16 table
 enum class RopeMode { norm, neox };  // norm: adjacent pairs (2i,2i+1); neox: (i, i+rot_dim/2)
-// Rotates the first rot_dim values of each of n_heads heads of x[n_heads][head_dim] at position pos.
-// freq_factors (rot_dim/2 entries, may be null) divide the frequencies (LongRoPE / Llama-3 scaling).
-void rope(float* x, int n_heads, int head_dim, int rot_dim, int pos, float freq_base, float freq_scale,
-          const float* freq_factors, RopeMode mode);
+// Rotary position embedding in two steps, so that a decode step, whose layers share one
+// position, computes the angles once: rope_angles writes the cos and sin of each rotated pair
+// at position pos (cos_sin[i0], cos_sin[i0 + 1] for the pair starting at i0 < rot_dim;
+// freq_factors, rot_dim/2 entries or null, divide the frequencies (LongRoPE / Llama-3
+// scaling)), and rope_rotate rotates the first rot_dim values of each head of
+// x[n_heads][head_dim] by them.
+void rope_angles(int pos, int rot_dim, float freq_base, float freq_scale, const float* freq_factors, float* cos_sin);
+void rope_rotate(float* x, int n_heads, int head_dim, int rot_dim, const float* cos_sin, RopeMode mode);
 
 // F32 weights (the --weights f32 path) through OpenBLAS sgemm:
 // y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens, r < rows; y rows have stride ldy.

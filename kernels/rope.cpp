@@ -6,28 +6,36 @@
 #include "kernels/kernels.h"
 
 namespace edgenode::kernels {
+namespace {
 
-void rope(float* x, int n_heads, int head_dim, int rot_dim, int pos, float freq_base, float freq_scale,
-          const float* freq_factors, RopeMode mode) {
+// NORM rotates adjacent pairs; NEOX rotates element i with element i + rot_dim/2.
+inline void rotate_pair(float* head, int i0, int rot_dim, float cos_theta, float sin_theta, RopeMode mode) {
+  const int first = mode == RopeMode::norm ? i0 : i0 / 2;
+  const int second = mode == RopeMode::norm ? i0 + 1 : i0 / 2 + rot_dim / 2;
+  const float x0 = head[first];
+  const float x1 = head[second];
+  head[first] = x0 * cos_theta - x1 * sin_theta;
+  head[second] = x0 * sin_theta + x1 * cos_theta;
+}
+
+}  // namespace
+
+void rope_angles(int pos, int rot_dim, float freq_base, float freq_scale, const float* freq_factors, float* cos_sin) {
   const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(rot_dim));
   float theta_base = static_cast<float>(pos);
   for (int i0 = 0; i0 < rot_dim; i0 += 2) {
     const float factor = freq_factors ? freq_factors[i0 / 2] : 1.0f;
     const float theta = freq_scale * (theta_base / factor);
-    const float cos_theta = std::cos(theta);
-    const float sin_theta = std::sin(theta);
+    cos_sin[i0] = std::cos(theta);
+    cos_sin[i0 + 1] = std::sin(theta);
     theta_base *= theta_scale;
-    // NORM rotates adjacent pairs; NEOX rotates element i with element i + rot_dim/2.
-    const int first = mode == RopeMode::norm ? i0 : i0 / 2;
-    const int second = mode == RopeMode::norm ? i0 + 1 : i0 / 2 + rot_dim / 2;
-    for (int h = 0; h < n_heads; ++h) {
-      float* head = x + static_cast<size_t>(h) * head_dim;
-      const float x0 = head[first];
-      const float x1 = head[second];
-      head[first] = x0 * cos_theta - x1 * sin_theta;
-      head[second] = x0 * sin_theta + x1 * cos_theta;
-    }
   }
+}
+
+void rope_rotate(float* x, int n_heads, int head_dim, int rot_dim, const float* cos_sin, RopeMode mode) {
+  for (int i0 = 0; i0 < rot_dim; i0 += 2)
+    for (int h = 0; h < n_heads; ++h)
+      rotate_pair(x + static_cast<size_t>(h) * head_dim, i0, rot_dim, cos_sin[i0], cos_sin[i0 + 1], mode);
 }
 
 }  // namespace edgenode::kernels

@@ -245,7 +245,7 @@ float attention_scale(const HParams& hp, const AttentionOptions& o) {
 // norms, RoPE and the query scale, then k and v into the KV cache. Every step works per head,
 // so splitting the heads between threads gives the same values as one call over all of them.
 void finish_qkv_heads(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o, int t,
-                      int first, int last) {
+                      int first, int last, const float* cos_sin) {
   const HParams& hp = c.hp;
   RunState& s = c.s;
   const int q_dim = hp.q_dim(), hd = hp.head_dim;
@@ -264,10 +264,8 @@ void finish_qkv_heads(ForwardContext& c, int layer, const AttentionWeights& w, c
   if (w.q_norm) norm_heads(q_part, w.q_norm, n_q, hd, hp.rms_eps);
   if (w.k_norm) norm_heads(k_part, w.k_norm, n_k, hd, hp.rms_eps);
   const int p = s.positions[t];
-  // k's heads follow q's in the row: one call rotates both, and the angles (a cos and a sin
-  // per pair, the dearest part of a decode step's serial work) are computed once.
-  kernels::rope(q + first * hd, last - first, hd, hp.n_rot, p, o.rope_freq_base, hp.rope_freq_scale,
-                o.rope_freq_factors, o.rope_mode);
+  // k's heads follow q's in the row: one call rotates both.
+  kernels::rope_rotate(q + first * hd, last - first, hd, hp.n_rot, cos_sin, o.rope_mode);
   if (hp.rope_attn_factor != 1.0f)  // as ggml's rope: cos and sin scaled, rotated dims only
     scale_rotated(q + first * hd, last - first, hd, hp.n_rot, hp.rope_attn_factor);
   if (o.scale_q_before) {
@@ -281,7 +279,25 @@ void finish_qkv_heads(ForwardContext& c, int layer, const AttentionWeights& w, c
 }
 
 void finish_qkv(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o, int t) {
-  finish_qkv_heads(c, layer, w, o, t, 0, c.hp.n_head + c.hp.n_head_kv);
+  const HParams& hp = c.hp;
+  float* cos_sin = c.s.rope_angles.data() + static_cast<size_t>(t) * hp.n_rot;
+  kernels::rope_angles(c.s.positions[t], hp.n_rot, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors, cos_sin);
+  finish_qkv_heads(c, layer, w, o, t, 0, hp.n_head + hp.n_head_kv, cos_sin);
+}
+
+// A decode step's RoPE angles on this thread: computed by the first layer, which the others
+// that share its frequencies reuse (the angles cost more than the rotations).
+const float* own_rope_angles(ForwardContext& c, int thread, const AttentionOptions& o) {
+  const HParams& hp = c.hp;
+  RunState& s = c.s;
+  float* cos_sin = s.rope_angles.data() + static_cast<size_t>(s.max_batch + thread) * hp.n_rot;
+  RunState::RopeAnglesKey& key = s.rope_keys[thread];
+  const int p = s.positions[0];
+  if (key.pos != p || key.freq_base != o.rope_freq_base || key.freq_factors != o.rope_freq_factors) {
+    kernels::rope_angles(p, hp.n_rot, o.rope_freq_base, hp.rope_freq_scale, o.rope_freq_factors, cos_sin);
+    key = {p, o.rope_freq_base, o.rope_freq_factors};
+  }
+  return cos_sin;
 }
 
 // ---- a decode step of one token, all its blocks one pool job ----
@@ -387,7 +403,8 @@ void run_attention_step(ForwardContext& c, const NotedBlock& block, int thread, 
   // The rotations and cache stores, a few microseconds, split by heads: no thread waits for
   // another to do them alone.
   const int qk_heads = hp.n_head + hp.n_head_kv;
-  finish_qkv_heads(c, block.layer, w, o, 0, thread * qk_heads / n_threads, (thread + 1) * qk_heads / n_threads);
+  finish_qkv_heads(c, block.layer, w, o, 0, thread * qk_heads / n_threads, (thread + 1) * qk_heads / n_threads,
+                   own_rope_angles(c, thread, o));
   c.pool.barrier();
   const KvChunks chunks = kv_chunks(c, o.window);
   attend_own_chunks(c, block.layer, chunks, attention_scale(hp, o), thread, n_threads);

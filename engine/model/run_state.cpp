@@ -33,6 +33,8 @@ RunState::RunState(const HParams& hp, int n_ctx_, int max_batch_, int n_threads,
   att_part_stats.resize(static_cast<size_t>(hp.n_head) * max_chunks * 2);
   own_row.resize(static_cast<size_t>(n_threads) * max_cols);
   own_xq.resize(static_cast<size_t>(n_threads) * (max_cols / kernels::kQ8BlockSize));
+  rope_angles.resize((b + n_threads) * hp.n_rot);
+  rope_keys.resize(n_threads);
   noted.reserve(2 * static_cast<size_t>(hp.n_layer));
   positions.resize(b);
   slots.resize(b);

@@ -57,6 +57,16 @@ struct RunState {
   std::vector<float> att_part_values;  // (n_head_kv, max_chunks, group, head_dim)
   std::vector<float> att_part_stats;   // (n_head_kv, max_chunks, 2, group): max then sum
   kernels::AttentionPart attention_part(int kv_head, int chunk);
+  // RoPE's cos and sin of each rotated pair (kernels::rope_angles): rows [0, max_batch) for
+  // the tokens of a prompt, then one per thread for a decode step, kept with the position and
+  // frequencies they were computed for: every layer that shares them reuses the row.
+  struct RopeAnglesKey {
+    int pos = -1;
+    float freq_base = 0.0f;
+    const float* freq_factors = nullptr;
+  };
+  std::vector<float> rope_angles;            // (max_batch + n_threads, n_rot)
+  std::vector<RopeAnglesKey> rope_keys;      // (n_threads)
   std::vector<NotedBlock> noted;  // capacity 2 * n_layer, reserved: noting never allocates
   std::vector<int> positions;  // (max_batch) position of each row of a forward call
   std::vector<int> slots;      // (max_batch) sequence (KV-cache slot) of each row

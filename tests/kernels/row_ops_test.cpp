@@ -60,13 +60,15 @@ TEST(RowOps, GeluTableRoundsThroughFp16) {
   }
 }
 
-// rope against the textbook formula with double-precision angles.
+// rope_angles and rope_rotate against the textbook formula with double-precision angles.
 void check_rope(RopeMode mode, int rot_dim, const float* factors) {
   const int n_heads = 3, head_dim = 64, pos = 37;
   const float base = 10000.0f, scale = 0.5f;
   const auto x = random_floats(n_heads * head_dim, 5);
   auto y = x;
-  rope(y.data(), n_heads, head_dim, rot_dim, pos, base, scale, factors, mode);
+  std::vector<float> cos_sin(rot_dim);
+  rope_angles(pos, rot_dim, base, scale, factors, cos_sin.data());
+  rope_rotate(y.data(), n_heads, head_dim, rot_dim, cos_sin.data(), mode);
   for (int h = 0; h < n_heads; ++h) {
     const float* xh = x.data() + h * head_dim;
     const float* yh = y.data() + h * head_dim;
