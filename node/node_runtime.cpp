@@ -1,7 +1,6 @@
 #include "node/node_runtime.h"
 
 #include <chrono>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -22,7 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr auto kOfflineAckTimeout = std::chrono::seconds(2);
+constexpr auto kStatusAckTimeout = std::chrono::seconds(2);
 // How long the broker holds the last will back (MQTT 5 will delay; a persistent session
 // only). A reload closes the control connection and opens the next one within moments, and
 // a close over unread input is a reset, which makes the broker publish the will: held
@@ -262,11 +261,11 @@ void NodeRuntime::publish_status(bool online) {
   if (journal_) {
     // In order behind the outputs already waiting; only `offline` is waited for.
     journal_->publish(std::move(message), pipeline::OutboundKind::output);
-    if (!online && !journal_->wait_until_sent(control_bus_, kOfflineAckTimeout))
+    if (!online && !journal_->wait_until_sent(control_bus_, kStatusAckTimeout))
       spdlog::warn("status_not_acknowledged status=offline");
     return;
   }
-  if (!publisher_->publish_and_wait(message, kOfflineAckTimeout)) {
+  if (!publisher_->publish_and_wait(message, kStatusAckTimeout)) {
     spdlog::warn("status_not_acknowledged status={}", online ? "online" : "offline");
   }
 }
@@ -323,30 +322,19 @@ size_t NodeRuntime::stop(StopReason reason) {
   // connected: nothing to publish, and trying would only log failures beside its reason.
   if (online_) {
     publish_telemetry();
-    if (reason != StopReason::reload) publish_status(false);
-    // Without a journal nothing else waits for the outputs of the drained inputs.
-    if (reason == StopReason::reload && !journal_) wait_until_outputs_acked(deadline);
+    // `offline`, or on a reload the `online` already retained: without a journal, its ack
+    // (in order behind the outputs of the drained inputs) says the broker has those too.
+    if (reason != StopReason::reload) {
+      publish_status(false);
+    } else if (!journal_) {
+      publish_status(true);
+    }
   }
   if (journal_ && !journal_->wait_until_flushed(deadline)) spdlog::warn("outbox_not_flushed outputs stay journaled");
   for (auto& [name, b] : buses_) b->stop();
   if (journal_) journal_->close();
   http_.reset();
   return left;
-}
-
-void NodeRuntime::wait_until_outputs_acked(std::chrono::steady_clock::time_point deadline) const {
-  const auto all_acked = [this] {
-    for (const bus::Bus* b : bus_views_) {
-      const bus::BusStats s = b->stats();
-      if (s.connected && s.acked < s.published) return false;
-    }
-    return true;
-  };
-  // The buses count acks but signal none to a waiter here; a short poll, bounded by the
-  // drain deadline, runs only during a reload.
-  while (!all_acked() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  if (!all_acked()) spdlog::warn("reload_outputs_not_acknowledged");
 }
 
 std::vector<bus::Message> NodeRuntime::take_handed_over() {
@@ -375,7 +363,7 @@ void NodeRuntime::announce_offline(const pipeline::NodeSettings& settings) {
   BusPublisher publisher(buses);
   b.on_ack([&publisher, name = control.name](uint64_t token) { publisher.acked(name, token); });
   if (!b.start() ||
-      !publisher.publish_and_wait(status_message(settings, control.name, offline_status(settings)), kOfflineAckTimeout))
+      !publisher.publish_and_wait(status_message(settings, control.name, offline_status(settings)), kStatusAckTimeout))
     spdlog::warn("status_not_acknowledged status=offline");
   b.stop();
 }

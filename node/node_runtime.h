@@ -6,7 +6,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -68,7 +67,6 @@ class NodeRuntime {
  private:
   NodeRuntime() = default;
   void publish_status(bool online);
-  void wait_until_outputs_acked(std::chrono::steady_clock::time_point deadline) const;
   bus::Bus* control_bus() const;
 
   pipeline::NodeSettings settings_;
