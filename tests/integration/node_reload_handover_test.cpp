@@ -225,6 +225,37 @@ TEST(NodeReloadHandover, AnUnchangedModelStaysLoadedThroughReloadsAndFailedOnes)
   EXPECT_EQ(node.stop(SIGTERM, seconds(20)), 0) << node.log();
 }
 
+TEST(NodeReloadHandover, WhenNeitherConfigCanStartTheNodeSaysOfflineAndExits) {
+  const fs::path model = fs::path(EDGENODE_SOURCE_DIR) / "models" / "triage-q8_0.gguf";
+  if (!fs::exists(model)) GTEST_SKIP() << "the project's model " << model << " is absent";
+  auto broker = MosquittoBroker::start();
+  ASSERT_TRUE(broker.ok()) << broker.error().message;
+  const fs::path dir = (*broker)->dir();
+  fs::copy_file(model, dir / "first.gguf");
+  fs::copy_file(model, dir / "second.gguf");
+  const std::string path = (dir / "node.yaml").string();
+  SiteConfig config((*broker)->url());
+  config.models = "  triage: {path: \"" + (dir / "first.gguf").string() + "\", threads: 1, context: 64}\n";
+  write_config(path, config);
+  const std::string status_topic = config.topic_prefix + "/status";
+  MqttProbe status = status_watcher((*broker)->url(), status_topic);
+  NodeProcess node({"run", path}, (dir / "node.log").string());
+  ASSERT_TRUE(status.wait_for(status_is(status_topic, "online"), seconds(20)).has_value()) << node.log();
+
+  // The new config cannot start (its HTTP port is taken) and the previous one cannot start
+  // again either: its model file is gone.
+  TakenPort taken;
+  fs::remove(dir / "first.gguf");
+  config.models = "  triage: {path: \"" + (dir / "second.gguf").string() + "\", threads: 1, context: 64}\n";
+  config.http_listen = "127.0.0.1:" + std::to_string(taken.port());
+  write_config(path, config);
+  node.signal(SIGHUP);
+  EXPECT_EQ(node.wait_exit(seconds(30)), 1) << node.log();
+  const auto offline = status.wait_for(status_is(status_topic, "offline"), seconds(20));
+  ASSERT_TRUE(offline.has_value()) << "the node is gone, its status must say so\n" << node.log();
+  EXPECT_EQ(json::parse(offline->payload).value("node", ""), "handover") << offline->payload;
+}
+
 TEST(NodeReloadHandover, AMovedStatusTopicSaysOfflineWhereItWas) {
   auto broker = MosquittoBroker::start();
   ASSERT_TRUE(broker.ok()) << broker.error().message;
