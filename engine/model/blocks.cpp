@@ -348,23 +348,33 @@ KvChunks kv_chunks(const ForwardContext& c, int window) {
   return {begin, p + 1, first, p / kernels::kAttentionChunk - first + 1};
 }
 
-// This thread's (KV head, chunk) parts of a decode step. The parts, KV head by KV head and
-// chunk by chunk, are dealt in contiguous runs of about equal positions: a thread reads the
-// cache of one or two KV heads, and no cache row twice.
+// This thread's share of a decode step's attention: the (KV head, chunk, query head) units,
+// KV head by KV head and chunk by chunk, dealt in contiguous runs of about equal positions.
+// A thread reads the cache of one or two KV heads, each chunk of it once (at most the chunk
+// where its run starts or ends is read by two threads); a head's part is the same whichever
+// thread computes it.
 void attend_own_chunks(ForwardContext& c, int layer, const KvChunks& chunks, float scale, int thread, int n_threads) {
   const HParams& hp = c.hp;
   RunState& s = c.s;
-  const int slot = s.slots[0], span = chunks.end - chunks.begin;
-  const int64_t total = static_cast<int64_t>(hp.n_head_kv) * span;
-  float* scores = s.scores.data() + static_cast<size_t>(thread) * s.group * kernels::kAttentionChunk;
+  const int slot = s.slots[0], span = chunks.end - chunks.begin, group = s.group;
+  const int64_t total = static_cast<int64_t>(hp.n_head_kv) * span * group;
+  auto owner = [&](int64_t start) { return static_cast<int>(start * n_threads / total); };
+  float* scores = s.scores.data() + static_cast<size_t>(thread) * group * kernels::kAttentionChunk;
   for (int g = 0; g < hp.n_head_kv; ++g) {
     for (int i = 0; i < chunks.count; ++i) {
       const RowRange r = chunks.range(i);
-      const int64_t start = static_cast<int64_t>(g) * span + (r.begin - chunks.begin);
-      if (start * n_threads / total != thread) continue;
-      const float* q = s.qkv.data() + static_cast<size_t>(g) * s.group * hp.head_dim;
-      kernels::attention_chunk(q, s.group, s.keys(slot, layer, g), s.values(slot, layer, g), hp.head_dim, r.begin,
-                               r.end, scale, scores, s.attention_part(g, i));
+      const int rows = r.end - r.begin;
+      const int64_t first_unit = (static_cast<int64_t>(g) * span + (r.begin - chunks.begin)) * group;
+      int h0 = 0;
+      while (h0 < group && owner(first_unit + static_cast<int64_t>(h0) * rows) < thread) ++h0;
+      int h1 = h0;
+      while (h1 < group && owner(first_unit + static_cast<int64_t>(h1) * rows) == thread) ++h1;
+      if (h0 == h1) continue;
+      const kernels::AttentionPart part = s.attention_part(g, i);
+      const float* q = s.qkv.data() + static_cast<size_t>(g * group + h0) * hp.head_dim;
+      kernels::attention_chunk(q, h1 - h0, s.keys(slot, layer, g), s.values(slot, layer, g), hp.head_dim, r.begin,
+                               r.end, scale, scores,
+                               {part.out + static_cast<size_t>(h0) * hp.head_dim, part.max + h0, part.sum + h0});
     }
   }
 }
