@@ -25,6 +25,9 @@ Result<LoadedModel> load_model(const pipeline::ModelSettings& m, uintmax_t file_
   spdlog::info("model_loaded name={} path={} load_ms={:.0f} bytes={}", m.name, m.path, load_ms, file_bytes);
   auto worker = std::make_shared<pipeline::ModelWorker>(m.name, std::move(model).value(), m.max_sequences, load_ms,
                                                         static_cast<uint64_t>(file_bytes));
+  // The status names the file's sha256, computed on first use (half a second for 150 MB):
+  // here, a reload's running node still serves meanwhile.
+  worker->file_sha256();
   return LoadedModel{m, file_bytes, file_time, std::move(worker)};
 }
 
