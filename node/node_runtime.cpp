@@ -343,6 +343,7 @@ std::vector<bus::Message> NodeRuntime::take_handed_over() {
 }
 
 std::string NodeRuntime::status_location(const pipeline::NodeSettings& settings) {
+  if (settings.buses.empty()) return {};  // create() refuses such a config
   const pipeline::BusSettings& control = settings.buses.front();
   const std::string endpoint = control.mqtt ? control.mqtt->url : control.zmq->pub + control.zmq->push;
   return endpoint + " " + settings.topic_prefix + "/status";

@@ -106,6 +106,11 @@ void reload(const std::string& path, std::string& running_text, std::unique_ptr<
     return;
   }
   log_diagnostics(checked.diagnostics);
+  if (checked.node.buses.empty()) {  // passes the check when it has no pipeline either
+    spdlog::error("reload_refused reason=\"the config declares no bus (node.bus or node.buses)\" "
+                  "the running config stays");
+    return;
+  }
   spdlog::info("reload_started path={}", path);
   const auto started_at = std::chrono::steady_clock::now();
   // New and changed models load while the running node still serves: the handover does not

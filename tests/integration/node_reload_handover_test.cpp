@@ -256,6 +256,31 @@ TEST(NodeReloadHandover, WhenNeitherConfigCanStartTheNodeSaysOfflineAndExits) {
   EXPECT_EQ(json::parse(offline->payload).value("node", ""), "handover") << offline->payload;
 }
 
+TEST(NodeReloadHandover, AConfigWithoutABusIsRefusedAndTheRunningOneStays) {
+  auto broker = MosquittoBroker::start();
+  ASSERT_TRUE(broker.ok()) << broker.error().message;
+  const fs::path dir = (*broker)->dir();
+  const std::string path = (dir / "node.yaml").string();
+  SiteConfig config((*broker)->url());
+  write_config(path, config);
+  const std::string status_topic = config.topic_prefix + "/status";
+  MqttProbe status = status_watcher((*broker)->url(), status_topic);
+  MqttProbe probe((*broker)->url(), {"out/#"});
+  NodeProcess node({"run", path}, (dir / "node.log").string());
+  ASSERT_TRUE(status.wait_for(status_is(status_topic, "online"), seconds(20)).has_value()) << node.log();
+
+  std::ofstream(path) << "node:\n  id: handover\npipelines: []\n";  // `edgenode check` passes it
+  node.signal(SIGHUP);
+  ASSERT_TRUE(log_shows(node, "reload_refused")) << node.log();
+  EXPECT_NE(node.log().find("declares no bus"), std::string::npos) << node.log();
+  probe.publish("in/d1", R"({"seq": 1})", 1);
+  EXPECT_TRUE(probe.wait_for(on_topic("out/d1"), seconds(20)).has_value()) << "the running config goes on\n"
+                                                                           << node.log();
+  EXPECT_EQ(count_matching(status.messages(), status_is(status_topic, "offline")), 0u)
+      << payloads_on(status, status_topic) << node.log();
+  EXPECT_EQ(node.stop(SIGTERM, seconds(20)), 0) << node.log();
+}
+
 TEST(NodeReloadHandover, AMovedStatusTopicSaysOfflineWhereItWas) {
   auto broker = MosquittoBroker::start();
   ASSERT_TRUE(broker.ok()) << broker.error().message;
