@@ -63,8 +63,8 @@ class RawArchive {
 };
 
 struct ArchiveQuery {
-  std::string pipeline;  // empty: all
-  std::string sha256;    // empty: all; else entries with this hash (a prefix of 8+ hex digits is enough)
+  std::string pipeline = {};  // empty: all
+  std::string sha256 = {};    // empty: all; else entries with this hash (a prefix of 8+ hex digits is enough)
   int64_t since_ms = 0;  // received at or after
   size_t limit = 100;    // newest first
   bool with_payload = false;
