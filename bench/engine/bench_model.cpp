@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
     }
     const json r = json::parse(out);
     const double pp = r["pp_tps"], tg = r["tg_tps"], bw = r["bandwidth_gbs"], bound = r["tg_bound_tps"];
-    std::printf("| %d | %.1f | %.1f | %.2f | %.1f | %.0f %% |", t, pp, tg, bw, bound, 100.0 * tg / bound);
+    const double fraction = r["tg_roofline_fraction"];
+    std::printf("| %d | %.1f | %.1f | %.2f | %.1f | %.0f %% |", t, pp, tg, bw, bound, 100.0 * fraction);
     double lpp = 0, ltg = 0;
     if (have_llama && llama_bench(llama, model, t, reps, lpp, ltg))
       std::printf(" %.1f | %.1f | %.2f | %.2f |", lpp, ltg, pp / lpp, tg / ltg);
