@@ -293,7 +293,7 @@ void panel_tile(const PanelView& p, const Q8Block* x, const int32_t* minus_bias,
 // Packed weights take fewer instructions per byte than row-major ones, so they run further
 // ahead of the loads: 16 KB beat 4, 8 and 32 KB (1 thread, perf stat, -3 to -4 % cycles
 // per decode step against 8 KB).
-constexpr size_t kPanelPrefetchDistance = 16384;
+constexpr size_t kPanelPrefetchDistance = kPackedPrefetchBytes;
 
 // One token against a panel streamed from memory: the eight products of a block split into
 // two independent chains (integer sums, exact in any order), and the bytes

@@ -13,6 +13,7 @@ namespace edgenode::kernels {
 
 constexpr int kQ8BlockSize = 32;
 constexpr int kQ8PanelRows = 16;  // rows a packed product advances at once (see KernelTable)
+constexpr size_t kPackedPrefetchBytes = 16384;  // how far a single token's packed product reads ahead
 
 // One Q8_0 block: 32 int8 values times one fp16 scale. Byte-compatible with GGUF's Q8_0.
 struct Q8Block {
@@ -60,8 +61,8 @@ struct KernelTable {
   // pack_q8 writes packed_q8_bytes(rows, nblocks) bytes (the size of the Q8Block rows, so
   // the bytes a product reads are unchanged). matmul_packed_q8 computes exactly what
   // matmul_q8 computes on the unpacked matrix, bit for bit, for any row range. A single
-  // token's product prefetches up to 16 KB past the packed rows it reads, wherever they end:
-  // a caller gains by placing the bytes it reads next there.
+  // token's product prefetches up to kPackedPrefetchBytes past the packed rows it reads,
+  // wherever they end: a caller gains by placing the bytes it reads next there.
   size_t (*packed_q8_bytes)(int rows, int nblocks);
   void (*pack_q8)(const Q8Block* w, int rows, int nblocks, uint8_t* out);
   void (*matmul_packed_q8)(const uint8_t* packed, const Q8Block* x, float* y, int rows, int nblocks, int n_tokens,

@@ -25,6 +25,14 @@ namespace {
 // burning a core for long when the machine is oversubscribed.
 constexpr int kSpinIterations = 2000;
 
+constexpr size_t kLineBytes = 64;
+
+// Two cache lines from p on, requested without waiting for them.
+inline void read_ahead(const char* p) {
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + kLineBytes);
+}
+
 inline void cpu_relax() {
 #if defined(__x86_64__)
   _mm_pause();
@@ -103,7 +111,7 @@ ThreadPool::~ThreadPool() {
 
 int ThreadPool::size() const { return state_->n_threads; }
 
-void ThreadPool::barrier() {
+void ThreadPool::barrier(ReadAhead* ahead) {
   State& s = *state_;
   if (s.n_threads == 1) return;
   const uint32_t phase = s.barrier_phase.load(std::memory_order_acquire);
@@ -116,7 +124,12 @@ void ThreadPool::barrier() {
   }
   for (int spin = 0; spin < kSpinIterations; ++spin) {
     if (s.barrier_phase.load(std::memory_order_acquire) != phase) return;
-    cpu_relax();
+    if (ahead && ahead->next < ahead->end) {
+      read_ahead(ahead->next);
+      ahead->next += 2 * kLineBytes;
+    } else {
+      cpu_relax();
+    }
   }
   // As in worker_loop: either the last arrival sees this sleeper, or wait() sees the new phase.
   s.barrier_sleepers.fetch_add(1, std::memory_order_seq_cst);

@@ -24,12 +24,20 @@ class ThreadPool {
   // Runs job on every thread (the caller included) and returns when all are done.
   void run(Job job, void* ctx);
 
+  // Memory a thread reads after a barrier: while it waits there, it requests the range line
+  // by line, so an early arrival reads ahead instead of idling. The range advances as it is
+  // requested, and a later barrier given the same one goes on where this one stopped.
+  struct ReadAhead {
+    const char* next = nullptr;
+    const char* end = nullptr;
+  };
+
   // For a job split into phases: returns once every index of the current job has called it
   // as often as this one. Every index must call it the same number of times. A job that
   // does runs each index on a thread of its own (no index can finish, and free its thread
   // for another, while the others wait here), so a descheduled worker delays the others but
-  // cannot deadlock them. Spins briefly, then sleeps.
-  void barrier();
+  // cannot deadlock them. Spins briefly (reading ahead, when given a range), then sleeps.
+  void barrier(ReadAhead* ahead = nullptr);
 
   // Convenience for splitting [0, n) into contiguous chunks, one per thread.
   template <class F>

@@ -395,6 +395,18 @@ const float* merge_chunks(ForwardContext& c, const KvChunks& chunks, int thread)
   return out;
 }
 
+// This thread's slice of m less what the product before it reads ahead itself (slices follow
+// each other in decode order, and a product requests kPackedPrefetchBytes past its own): what
+// the thread reads ahead while it waits at the barriers before m's product.
+kernels::ThreadPool::ReadAhead rest_of_own_slice(const Matrix& m, int thread, int n_threads) {
+  if (m.packed_slices.empty()) return {};
+  const RowRange r = thread_rows(m.rows, thread, n_threads);
+  const char* slice = reinterpret_cast<const char*>(m.packed_slices[thread]);
+  const size_t bytes = kernels::best().packed_q8_bytes(r.end - r.begin, m.cols / kQ8BlockSize);
+  if (bytes <= kernels::kPackedPrefetchBytes) return {};
+  return {slice + kernels::kPackedPrefetchBytes, slice + bytes};
+}
+
 void run_attention_step(ForwardContext& c, const NotedBlock& block, int thread, int n_threads) {
   const AttentionWeights& w = *block.attention;
   const AttentionOptions& o = block.options;
@@ -409,16 +421,17 @@ void run_attention_step(ForwardContext& c, const NotedBlock& block, int thread, 
     own_product(w.wk, xq, qkv + hp.q_dim(), thread, n_threads);
     own_product(w.wv, xq, qkv + hp.q_dim() + hp.kv_dim(), thread, n_threads);
   }
-  c.pool.barrier();
+  kernels::ThreadPool::ReadAhead wo = rest_of_own_slice(w.wo, thread, n_threads);
+  c.pool.barrier(&wo);
   // The rotations and cache stores, a few microseconds, split by heads: no thread waits for
   // another to do them alone.
   const int qk_heads = hp.n_head + hp.n_head_kv;
   finish_qkv_heads(c, block.layer, w, o, 0, thread * qk_heads / n_threads, (thread + 1) * qk_heads / n_threads,
                    own_rope_angles(c, thread, o));
-  c.pool.barrier();
+  c.pool.barrier(&wo);
   const KvChunks chunks = kv_chunks(c, o.window);
   attend_own_chunks(c, block.layer, chunks, attention_scale(hp, o), thread, n_threads);
-  c.pool.barrier();
+  c.pool.barrier(&wo);
   const Q8Block* att = own_input(c, thread, merge_chunks(c, chunks, thread), nullptr, hp.q_dim());
   const RowRange r = own_product(w.wo, att, s.xb2.data(), thread, n_threads);
   add_residual_rows(&c, 0, r.begin, r.end);
@@ -433,7 +446,8 @@ void run_ffn_step(ForwardContext& c, const NotedBlock& block, int thread, int n_
   const RowRange r = own_product(w.up, xq, s.gate_up.data() + hp.n_ff, thread, n_threads);
   FfnActivationRows act{s.gate_up.data(), s.ffn_stride, s.hidden.data(), hp.n_ff, block.activation};
   activate_rows(&act, 0, r.begin, r.end);
-  c.pool.barrier();
+  kernels::ThreadPool::ReadAhead down = rest_of_own_slice(w.down, thread, n_threads);
+  c.pool.barrier(&down);
   const Q8Block* hidden = own_input(c, thread, s.hidden.data(), nullptr, hp.n_ff);
   const RowRange out = own_product(w.down, hidden, s.xb2.data(), thread, n_threads);
   add_residual_rows(&c, 0, out.begin, out.end);
@@ -444,8 +458,13 @@ void run_ffn_step(ForwardContext& c, const NotedBlock& block, int thread, int n_
 void run_noted_blocks(void* ctx, int thread, int n_threads) {
   ForwardContext& c = *static_cast<ForwardContext*>(ctx);
   for (size_t i = 0; i < c.s.noted.size(); ++i) {
-    if (i > 0) c.pool.barrier();
     const NotedBlock& block = c.s.noted[i];
+    if (i > 0) {
+      const AttentionWeights* a = block.attention;
+      const Matrix& first = a ? (a->wqkv.present() ? a->wqkv : a->wq) : block.ffn->gate;
+      kernels::ThreadPool::ReadAhead ahead = rest_of_own_slice(first, thread, n_threads);
+      c.pool.barrier(&ahead);
+    }
     if (block.attention)
       run_attention_step(c, block, thread, n_threads);
     else

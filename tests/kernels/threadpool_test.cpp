@@ -1,5 +1,6 @@
 // The thread pool runs every index exactly once per run, over many runs, parallel_for
-// covers its range exactly once, and barrier() holds every index until all have reached it.
+// covers its range exactly once, and barrier() holds every index until all have reached it
+// (reading ahead while it waits, when asked to).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -85,6 +86,33 @@ TEST(ThreadPool, BarrierHoldsEveryIndexUntilAllArrive) {
     }
     EXPECT_EQ(ctx.early.load(), 0) << n << " threads";
   }
+}
+
+// An index that waits at a barrier requests its read-ahead range meanwhile, and the barrier
+// still holds it until the late one arrives.
+TEST(ThreadPool, BarrierReadsAheadWhileWaiting) {
+  ThreadPool pool(2);
+  static std::vector<char> memory(size_t{1} << 20);
+  struct Ctx {
+    ThreadPool* pool;
+    ThreadPool::ReadAhead ahead[2];
+    std::atomic<bool> late_done{false};
+    bool held = true;
+  } ctx{&pool, {}};
+  for (auto& a : ctx.ahead) a = {memory.data(), memory.data() + memory.size()};
+  pool.run([](void* p, int i, int) {
+    auto* c = static_cast<Ctx*>(p);
+    if (i == 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      c->late_done.store(true, std::memory_order_release);
+    }
+    c->pool->barrier(&c->ahead[i]);
+    if (!c->late_done.load(std::memory_order_acquire)) c->held = false;
+  }, &ctx);
+  EXPECT_TRUE(ctx.held);
+  // Index 0 waited about 50 ms: it read ahead before it slept.
+  EXPECT_GT(ctx.ahead[0].next, memory.data());
+  EXPECT_LE(ctx.ahead[0].next, memory.data() + memory.size() + 128);
 }
 
 }  // namespace
