@@ -122,14 +122,17 @@ void ThreadPool::barrier(ReadAhead* ahead) {
     if (s.barrier_sleepers.load(std::memory_order_seq_cst) > 0) s.barrier_phase.notify_all();
     return;
   }
-  for (int spin = 0; spin < kSpinIterations; ++spin) {
+  // Reading ahead does not count against the spin: it takes the place of idling, and a
+  // waiter that went to sleep after it would wake up late.
+  for (int spin = 0; spin < kSpinIterations;) {
     if (s.barrier_phase.load(std::memory_order_acquire) != phase) return;
     if (ahead && ahead->next < ahead->end) {
       read_ahead(ahead->next);
       ahead->next += 2 * kLineBytes;
-    } else {
-      cpu_relax();
+      continue;
     }
+    cpu_relax();
+    ++spin;
   }
   // As in worker_loop: either the last arrival sees this sleeper, or wait() sees the new phase.
   s.barrier_sleepers.fetch_add(1, std::memory_order_seq_cst);
