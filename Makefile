@@ -36,7 +36,7 @@ test-asan: deps
 # The reliability suite runs one test at a time: instrumented nodes are several times
 # slower, and two broker-kill streams side by side on 2 cores let the killed broker's queue
 # grow past what it had saved (mosquitto acknowledges before saving; 19 outputs missing once).
-TSAN_TESTS ?= ThreadPool|ModelRun|ModelServe|BatchVsStep|Journal|OutboxSender|MqttBus|ZmqBus|MqttAckTiming|Runner|NodeRun|Redelivery
+TSAN_TESTS ?= ThreadPool|ModelRun|ModelServe|BatchVsStep|Journal|OutboxSender|MqttBus|ZmqBus|MqttAckTiming|Runner|NodeRun|NodeReload|Redelivery
 TSAN_SERIAL_TESTS ?= Reliability
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp OPENBLAS_NUM_THREADS=1
 test-tsan: deps
