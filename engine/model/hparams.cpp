@@ -49,6 +49,7 @@ Result<HParams> HParams::read_common(const GgufFile& file, const std::string& ar
   EDGENODE_READ(n_head_kv, optional_int(file, p + "attention.head_count_kv", hp.n_head));
   EDGENODE_READ(head_dim, optional_int(file, p + "attention.key_length", hp.n_embd / hp.n_head));
   EDGENODE_READ(n_rot, optional_int(file, p + "rope.dimension_count", hp.head_dim));
+  hp.attention_scale_dim = hp.head_dim;
   EDGENODE_READ(rope_freq_base, file.get_f32_or(p + "rope.freq_base", 10000.0f));
   EDGENODE_READ(rms_eps, file.get_f32_or(p + "attention.layer_norm_rms_epsilon", 1e-5f));
   EDGENODE_READ(rope_attn_factor, file.get_f32_or(p + "rope.scaling.attn_factor", 1.0f));
@@ -91,6 +92,7 @@ std::vector<std::pair<std::string, std::string>> HParams::describe() const {
       {"rms_eps", format_float(rms_eps)},
       {"vocab_size", std::to_string(n_vocab)},
   };
+  if (attention_scale_dim != head_dim) out.emplace_back("attention_scale_dim", std::to_string(attention_scale_dim));
   if (rope_freq_scale != 1.0f) out.emplace_back("rope_freq_scale", format_float(rope_freq_scale));
   if (rope_attn_factor != 1.0f) out.emplace_back("rope_attn_factor", format_float(rope_attn_factor));
   if (sliding_window > 0) {

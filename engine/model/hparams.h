@@ -22,6 +22,7 @@ struct HParams {
   int n_head_kv = 0;       // <arch>.attention.head_count_kv (default n_head)
   int head_dim = 0;        // <arch>.attention.key_length (default n_embd / n_head)
   int n_rot = 0;           // <arch>.rope.dimension_count (default head_dim): rotated dims per head
+  int attention_scale_dim = 0;  // q·k is scaled by 1/sqrt(this): head_dim, unless the architecture says otherwise
   int n_vocab = 0;         // rows of token_embd
   int n_ctx = 0;           // the context this model runs with (load option, <= n_ctx_train by default)
   float rope_freq_base = 10000.0f;   // <arch>.rope.freq_base

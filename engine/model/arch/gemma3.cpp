@@ -1,6 +1,7 @@
 // gemma3: embeddings scaled by sqrt(n_embd); RMSNorm weights already hold Gemma's (1 + w);
 // per-head Q/K norms before RoPE; norms after attention and after the FFN too; GEGLU with
-// ggml's fp16-table GELU; q scaled by 1/sqrt(head_dim) before attention. Five of every six
+// ggml's fp16-table GELU; q scaled by 1/sqrt(head_dim) before attention (1/sqrt(n_embd/n_head)
+// for the 27B). Five of every six
 // layers (il % 6 < 5) attend within a sliding window with RoPE base 10000; the sixth is
 // global with rope.freq_base (the pattern llama.cpp hardcodes).
 #include <cmath>
@@ -14,6 +15,7 @@ namespace {
 
 constexpr int kSlidingWindowPattern = 6;
 constexpr float kSlidingWindowRopeBase = 10000.0f;
+constexpr int kGemma3_27bLayers = 62;
 
 bool is_sliding_window_layer(const HParams& hp, int il) {
   return hp.sliding_window > 0 && il % kSlidingWindowPattern < kSlidingWindowPattern - 1;
@@ -24,6 +26,9 @@ Result<void> read_hparams(const GgufFile& file, HParams& hp) {
   if (!window) return window.error();
   hp.sliding_window = static_cast<int>(*window);
   hp.rope_freq_base_swa = kSlidingWindowRopeBase;
+  // Gemma 3 27B scales its queries by 1/sqrt(n_embd / n_head) (168), not 1/sqrt(head_dim)
+  // (128); llama.cpp tells the 27B by its 62 layers, and so does this.
+  if (hp.n_layer == kGemma3_27bLayers) hp.attention_scale_dim = hp.n_embd / hp.n_head;
   return {};
 }
 

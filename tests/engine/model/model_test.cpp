@@ -164,6 +164,25 @@ TEST(ModelLoad, UnsupportedArchitectureIsNamed) {
   EXPECT_NE(m.error().message.find("unsupported architecture mamba"), std::string::npos) << m.error().message;
 }
 
+// Gemma 3 27B (62 layers) scales q by 1/sqrt(n_embd / n_head) instead of 1/sqrt(head_dim);
+// the other sizes, where the two agree or not, keep head_dim.
+TEST(ModelLoad, Gemma3TwentySevenBScalesQueriesByEmbeddingPerHead) {
+  auto scale_dim = [](int n_layer) -> std::string {
+    tools::ModelShape shape;
+    shape.arch = "gemma3";
+    shape.n_layer = n_layer;
+    shape.head_dim = 32;  // n_embd 64 / 4 heads = 16
+    shape.ctx = 64;
+    auto m = load(generated(shape, "gemma3-" + std::to_string(n_layer) + ".gguf"), WeightMode::q8_0, 1);
+    if (!m) return "not loaded";
+    for (const auto& [name, value] : m->info().hparams)
+      if (name == "attention_scale_dim") return value;
+    return "head_dim";
+  };
+  EXPECT_EQ(scale_dim(62), "16");
+  EXPECT_EQ(scale_dim(6), "head_dim");
+}
+
 TEST(ModelLoad, MissingFileIsBadInput) {
   LoadOptions o;
   o.path = (temp_dir() / "does-not-exist.gguf").string();
