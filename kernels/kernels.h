@@ -88,6 +88,9 @@ enum class RopeMode { norm, neox };  // norm: adjacent pairs (2i,2i+1); neox: (i
 // x[n_heads][head_dim] by them.
 void rope_angles(int pos, int rot_dim, float freq_base, float freq_scale, const float* freq_factors, float* cos_sin);
 void rope_rotate(float* x, int n_heads, int head_dim, int rot_dim, const float* cos_sin, RopeMode mode);
+// NORM mode's pairs are adjacent, so a row of heads x[..][head_dim] can also be rotated in
+// pieces: the values [begin, end), begin and end even. The same bits as rope_rotate.
+void rope_rotate_norm_range(float* x, int begin, int end, int head_dim, int rot_dim, const float* cos_sin);
 
 // F32 weights (the --weights f32 path) through OpenBLAS sgemm:
 // y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens, r < rows; y rows have stride ldy.

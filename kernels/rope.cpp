@@ -38,4 +38,11 @@ void rope_rotate(float* x, int n_heads, int head_dim, int rot_dim, const float* 
       rotate_pair(x + static_cast<size_t>(h) * head_dim, i0, rot_dim, cos_sin[i0], cos_sin[i0 + 1], mode);
 }
 
+void rope_rotate_norm_range(float* x, int begin, int end, int head_dim, int rot_dim, const float* cos_sin) {
+  for (int j = begin; j < end; j += 2) {
+    const int i0 = j % head_dim;
+    if (i0 < rot_dim) rotate_pair(x + (j - i0), i0, rot_dim, cos_sin[i0], cos_sin[i0 + 1], RopeMode::norm);
+  }
+}
+
 }  // namespace edgenode::kernels

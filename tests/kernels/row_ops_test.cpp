@@ -83,6 +83,20 @@ void check_rope(RopeMode mode, int rot_dim, const float* factors) {
   }
 }
 
+// Any split of a row into even pieces rotates to the same bits as the whole row.
+TEST(RowOps, RopeNormInPiecesGivesTheSameBits) {
+  const int n_heads = 3, head_dim = 64, rot_dim = 32;
+  std::vector<float> cos_sin(rot_dim);
+  rope_angles(37, rot_dim, 10000.0f, 0.5f, nullptr, cos_sin.data());
+  auto whole = random_floats(n_heads * head_dim, 5);
+  auto pieces = whole;
+  rope_rotate(whole.data(), n_heads, head_dim, rot_dim, cos_sin.data(), RopeMode::norm);
+  const int cuts[] = {0, 16, 38, 96, 150, n_heads * head_dim};
+  for (int i = 0; i + 1 < 6; ++i)
+    rope_rotate_norm_range(pieces.data(), cuts[i], cuts[i + 1], head_dim, rot_dim, cos_sin.data());
+  EXPECT_EQ(pieces, whole);
+}
+
 TEST(RowOps, RopeNorm) { check_rope(RopeMode::norm, 64, nullptr); }
 TEST(RowOps, RopeNeox) { check_rope(RopeMode::neox, 64, nullptr); }
 TEST(RowOps, RopePartialRotationAndFactors) {
