@@ -21,6 +21,9 @@ struct FfnActivationRows {
 // hidden = act(gate) * up, rows [begin, end) of token t. ctx is a FfnActivationRows.
 void activate_rows(void* ctx, int t, int begin, int end);
 
+// The scale of q·k, 1/sqrt(attention_scale_dim); applied to q itself when o.scale_q_before,
+// and then attention_scale() is 1.
+float query_key_scale(const HParams& hp);
 float attention_scale(const HParams& hp, const AttentionOptions& o);
 
 // q, k and v of token t once projected, for the heads [first, last) of the row's q heads

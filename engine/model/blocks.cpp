@@ -167,8 +167,10 @@ void activate_rows(void* ctx, int t, int begin, int end) {
   for (int i = begin; i < end; ++i) h[i] *= up[i];
 }
 
+float query_key_scale(const HParams& hp) { return 1.0f / std::sqrt(static_cast<float>(hp.attention_scale_dim)); }
+
 float attention_scale(const HParams& hp, const AttentionOptions& o) {
-  return o.scale_q_before ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hp.attention_scale_dim));
+  return o.scale_q_before ? 1.0f : query_key_scale(hp);
 }
 
 void finish_qkv_heads(ForwardContext& c, int layer, const AttentionWeights& w, const AttentionOptions& o, int t,
@@ -196,7 +198,7 @@ void finish_qkv_heads(ForwardContext& c, int layer, const AttentionWeights& w, c
   if (hp.rope_attn_factor != 1.0f)  // as ggml's rope: cos and sin scaled, rotated dims only
     scale_rotated(q + first * hd, last - first, hd, hp.n_rot, hp.rope_attn_factor);
   if (o.scale_q_before) {
-    const float q_scale = 1.0f / std::sqrt(static_cast<float>(hp.attention_scale_dim));
+    const float q_scale = query_key_scale(hp);
     for (int i = 0; i < n_q * hd; ++i) q_part[i] *= q_scale;
   }
   for (int g = k_first; g < k_last; ++g) {

@@ -8,7 +8,6 @@
 #include "engine/model/decode_step.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "engine/model/block_parts.h"
 
@@ -179,7 +178,7 @@ void finish_own_rows(ForwardContext& c, int layer, const AttentionWeights& w, co
   finish_rows(hp, k, w.bk, rk, cos_sin);
   finish_rows(hp, v, w.bv, rv, nullptr);
   if (o.scale_q_before) {
-    const float q_scale = 1.0f / std::sqrt(static_cast<float>(hp.attention_scale_dim));
+    const float q_scale = query_key_scale(hp);
     for (int j = rq.begin; j < rq.end; ++j) q[j] *= q_scale;
   }
   store_rows(s, layer, k, rk, &RunState::keys);
