@@ -14,7 +14,7 @@ namespace edgenode::engine {
 struct AttentionWeights;
 struct FfnWeights;
 
-// A decode step's block noted for the pool job that runs them all (blocks.cpp): an attention
+// A decode step's block noted for the pool job that runs them all (decode_step.h): an attention
 // block when attention is set, otherwise a feed-forward block.
 struct NotedBlock {
   const AttentionWeights* attention;
@@ -47,7 +47,7 @@ struct RunState {
   std::vector<float> scores;       // (n_threads, group * kAttentionChunk)
   std::vector<float> att_scratch;  // (n_threads, group * (head_dim + 4))
   // A single token's input as each thread normalises and quantizes it for itself (a decode
-  // step run as one pool job per block, blocks.cpp).
+  // step run as one pool job, decode_step.cpp).
   int max_cols;                          // the widest input of a matrix product
   std::vector<float> own_row;            // (n_threads, max_cols)
   std::vector<kernels::Q8Block> own_xq;  // (n_threads, max_cols/32)

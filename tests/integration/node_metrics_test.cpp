@@ -39,7 +39,7 @@ std::string family_type(const std::string& metrics, const std::string& family) {
 }
 
 TEST(NodeMetrics, ModelBatchingAndArchiveCountersMatchTelemetry) {
-  const fs::path model = fs::path(EDGENODE_SOURCE_DIR) / "models" / "triage-q8_0.gguf";
+  const fs::path model = shipped_model();
   if (!fs::exists(model)) GTEST_SKIP() << "the project's model " << model << " is absent";
   auto broker = MosquittoBroker::start();
   ASSERT_TRUE(broker.ok()) << broker.error().message;

@@ -164,7 +164,7 @@ class TakenPort {
 };
 
 TEST(NodeReloadHandover, AnUnchangedModelStaysLoadedThroughReloadsAndFailedOnes) {
-  const fs::path model = fs::path(EDGENODE_SOURCE_DIR) / "models" / "triage-q8_0.gguf";
+  const fs::path model = shipped_model();
   if (!fs::exists(model)) GTEST_SKIP() << "the project's model " << model << " is absent";
   auto broker = MosquittoBroker::start();
   ASSERT_TRUE(broker.ok()) << broker.error().message;
@@ -226,7 +226,7 @@ TEST(NodeReloadHandover, AnUnchangedModelStaysLoadedThroughReloadsAndFailedOnes)
 }
 
 TEST(NodeReloadHandover, WhenNeitherConfigCanStartTheNodeSaysOfflineAndExits) {
-  const fs::path model = fs::path(EDGENODE_SOURCE_DIR) / "models" / "triage-q8_0.gguf";
+  const fs::path model = shipped_model();
   if (!fs::exists(model)) GTEST_SKIP() << "the project's model " << model << " is absent";
   auto broker = MosquittoBroker::start();
   ASSERT_TRUE(broker.ok()) << broker.error().message;

@@ -16,6 +16,12 @@
 
 namespace edgenode::testing {
 
+// The model the project ships (models/), which tests that need a real model run; it is
+// absent from a checkout without it, and those tests skip.
+inline std::filesystem::path shipped_model() {
+  return std::filesystem::path(EDGENODE_SOURCE_DIR) / "models" / "triage-q8_0.gguf";
+}
+
 // `node_fields` and `bus_fields` are YAML flow-mapping entries added to `node:` and to
 // its `mqtt:` bus, e.g. `journal: /tmp/j.db` or `ca_file: /tmp/ca.crt`.
 inline std::string write_relay_config(const std::filesystem::path& dir, const std::string& id, const std::string& url,

@@ -2,7 +2,8 @@
 // gate+up in ffn_up (gate rows first), NEOX RoPE over rope.dimension_count dims (partial
 // rotary on Phi-4-mini), q scaled by 1/sqrt(head_dim) before attention. LongRoPE models carry
 // rope_factors_short/long; the long ones apply when the context exceeds the original one,
-// and rope.scaling.attn_factor scales the rotated dimensions (HParams, applied in blocks.cpp).
+// and rope.scaling.attn_factor scales the rotated dimensions (HParams, applied where q and k
+// are finished).
 #include "engine/gguf/gguf.h"
 #include "engine/model/arch/architecture.h"
 
